@@ -1,0 +1,86 @@
+"""The admin for people, roles, departments and the (read-only) audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AuditEvent, Department, Role, User
+
+admin.site.site_header = _("Sociala medier – administration")
+admin.site.site_title = _("Sociala medier")
+
+
+class ReadOnlyAdminMixin:
+    """Records that must never change: the admin shows them and offers nothing else."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Role)
+class RoleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The roles are fixed by the data migration; they are assigned on each user."""
+
+    list_display = ["__str__", "code"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["full_name", "email", "title", "is_active", "last_login"]
+    list_filter = ["is_active", "roles", "departments"]
+    search_fields = ["full_name", "email"]
+    filter_horizontal = ["departments", "roles"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Person"), {"fields": ("full_name", "title", "phone")}),
+        (_("Organisation och roller"), {"fields": ("departments", "roles", "is_active")}),
+        (_("Tider"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.is_superuser:
+            fieldsets = (*fieldsets, (_("Superanvändare"), {"fields": ("is_superuser",)}))
+        return fieldsets
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target_repr", "ip_address"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["action", "target_repr", "actor__full_name", "actor__email"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "actor", "action", "target_type", "target_id", "target_repr",
+              "ip_address", "details"]

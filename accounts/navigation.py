@@ -1,0 +1,45 @@
+"""The main navigation: each role sees the places it may work in, and no others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions as perms
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    allowed: Callable[[Any], bool]
+
+
+def _logged_in(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+ITEMS: list[NavItem] = [
+    NavItem(_("Översikt"), "home", _logged_in),
+    NavItem(_("Administration"), "admin:index", perms.can_use_admin),
+]
+
+
+def items_for(request: HttpRequest) -> list[dict[str, Any]]:
+    """Return the items the request's user may see, marking the current one."""
+    user = getattr(request, "user", None)
+    if user is None or not _logged_in(user):
+        return []
+    result = []
+    for item in ITEMS:
+        if not item.allowed(user):
+            continue
+        url = reverse(item.url_name)
+        current = request.path == url or (url != "/" and request.path.startswith(url))
+        result.append({"label": item.label, "url": url, "current": current})
+    return result

@@ -1,0 +1,242 @@
+"""Every permission decision in one place: "may this user do this to this object?".
+
+Views ask `require(user, action, obj)` (404 when the object is outside the user's scope,
+403 when it is inside but the action is not theirs) or `can(user, action, obj)`; list
+pages narrow their querysets with `department_scope(user)`. The admin asks the same rules
+through `RoleBackend`, Django's own `has_perm` hook, so that department scoping is never
+decided twice.
+
+Roles (accounts.Role.Code):
+- kommunikatör and administratör: the whole organisation.
+- verksamhetschef/kontorschef: the departments they belong to and everything below them.
+- redaktör: the accounts they run (owner, deputy, substitute, assigned editor) and the
+  accounts of their own departments.
+- arkivarie: reads the whole organisation's register and archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import Http404
+
+from accounts.models import Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+C = Role.Code
+
+Rule = Callable[["User", Any], bool]
+_RULES: dict[str, Rule] = {}
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    """Register the function that decides `action`."""
+
+    def register(fn: Rule) -> Rule:
+        if action in _RULES:
+            raise ValueError(f"Rule {action!r} is defined twice")
+        _RULES[action] = fn
+        return fn
+
+    return register
+
+
+# --- roles and scope --------------------------------------------------------------------
+
+
+def has_role(user: Any, *codes: str) -> bool:
+    """Return whether an active, logged-in user holds any of the roles."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.role_codes.intersection(codes))
+
+
+def is_organisation_wide(user: Any) -> bool:
+    """Communications officers and administrators act for the whole organisation."""
+    return bool(getattr(user, "is_superuser", False) and user.is_active) or has_role(
+        user, C.COMMUNICATIONS, C.ADMINISTRATOR
+    )
+
+
+def can_use_admin(user: Any) -> bool:
+    """The Django admin is the communications office's and administrators' tool."""
+    return is_organisation_wide(user)
+
+
+def department_scope(user: Any) -> frozenset[int] | None:
+    """Return the department ids whose internal data the user may see; None means all."""
+    if is_organisation_wide(user) or has_role(user, C.ARCHIVIST):
+        return None
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    return user.department_ids
+
+
+def in_department_scope(user: Any, department_id: int | None) -> bool:
+    scope = department_scope(user)
+    return scope is None or department_id in scope
+
+
+def manages(user: Any, department_id: int | None) -> bool:
+    """Whether the user is a department manager of that department (or one above it)."""
+    return has_role(user, C.MANAGER) and department_id in user.department_ids
+
+
+def department_of(obj: Any) -> int | None:
+    """Return the department an object belongs to, for scoping."""
+    if hasattr(obj, "department_id"):
+        return obj.department_id
+    account = getattr(obj, "account", None)
+    if account is not None:
+        return account.department_id
+    raise TypeError(f"{type(obj).__name__} has no department to scope by")
+
+
+# --- the API views use ------------------------------------------------------------------
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """Return whether the user may do `action` (to `obj`, where the action has one)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    try:
+        decide = _RULES[action]
+    except KeyError:
+        raise KeyError(f"No permission rule for {action!r}") from None
+    return bool(decide(user, obj))
+
+
+def require(user: Any, action: str, obj: Any = None, *, view_action: str | None = None) -> None:
+    """Raise Http404 if `obj` is outside the user's scope, PermissionDenied if not allowed.
+
+    Objects the user may not even see answer 404, so that a manager of one department
+    learns nothing about another department's requests.
+    """
+    if obj is not None and view_action is not None and not can(user, view_action, obj):
+        raise Http404
+    if not can(user, action, obj):
+        raise PermissionDenied
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+@rule("accounts.view_audit")
+def _view_audit(user: User, obj: Any) -> bool:
+    return is_organisation_wide(user)
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+def is_account_person(user: User, account: Any) -> bool:
+    """Whether the user runs the account: owner, deputy, substitute or assigned editor."""
+    return user.pk in account.person_ids()
+
+
+@rule("registry.view_account")
+def _view_account(user: User, account: Any) -> bool:
+    if is_organisation_wide(user) or has_role(user, C.ARCHIVIST):
+        return True
+    if has_role(user, C.MANAGER, C.OPERATOR) and account.department_id in user.department_ids:
+        return True
+    return is_account_person(user, account)
+
+
+@rule("registry.create_account")
+def _create_account(user: User, department: Any) -> bool:
+    """Draft a request: for one's own departments (department may be None: any of them)."""
+    if is_organisation_wide(user):
+        return True
+    if not has_role(user, C.MANAGER, C.OPERATOR):
+        return False
+    return department is None or department.pk in user.department_ids
+
+
+@rule("registry.edit_account")
+def _edit_account(user: User, account: Any) -> bool:
+    """Edit the request and its Bilaga 2 checklist, while it is a draft."""
+    return _create_account(user, account.department) or is_account_person(user, account)
+
+
+@rule("registry.submit")
+def _submit(user: User, account: Any) -> bool:
+    return _edit_account(user, account)
+
+
+@rule("registry.manager_approve")
+def _manager_approve(user: User, account: Any) -> bool:
+    """REG-3: the department manager approves the account and the platform's terms."""
+    return manages(user, account.department_id) or is_organisation_wide(user)
+
+
+@rule("registry.activate")
+def _activate(user: User, account: Any) -> bool:
+    """REG-3: the communications office anchors it and agrees the channel strategy."""
+    return is_organisation_wide(user)
+
+
+@rule("registry.reject")
+def _reject(user: User, account: Any) -> bool:
+    return _manager_approve(user, account)
+
+
+@rule("registry.start_closing")
+def _start_closing(user: User, account: Any) -> bool:
+    """REG-9: closing is anchored with the department manager."""
+    return manages(user, account.department_id) or is_organisation_wide(user)
+
+
+@rule("registry.close")
+def _close(user: User, account: Any) -> bool:
+    """REG-9: the communications office takes the account off the public list."""
+    return is_organisation_wide(user)
+
+
+@rule("registry.manage_people")
+def _manage_people(user: User, account: Any) -> bool:
+    """REG-4: assignments (uppdrag) come from the office head."""
+    return manages(user, account.department_id) or is_organisation_wide(user)
+
+
+@rule("registry.record_activity")
+def _record_activity(user: User, account: Any) -> bool:
+    return (
+        is_account_person(user, account)
+        or manages(user, account.department_id)
+        or is_organisation_wide(user)
+    )
+
+
+@rule("registry.export_register")
+def _export_register(user: User, obj: Any) -> bool:
+    """REG-1: the register is the communications office's record of processing."""
+    return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
+
+
+# --- the admin --------------------------------------------------------------------------
+
+
+class RoleBackend(ModelBackend):
+    """Authenticate by e-mail and password; answer the admin's model permissions by role.
+
+    Organisation-wide roles get what the admin asks for; the admin classes of each app
+    narrow that further (read-only logs, no direct state edits). No other role reaches
+    the admin (`User.is_staff` is `can_use_admin`).
+    """
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Model | None = None) -> bool:
+        if not user_obj.is_active:
+            return False
+        if is_organisation_wide(user_obj):
+            return True
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        return is_organisation_wide(user_obj) or super().has_module_perms(user_obj, app_label)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from nykvarn_sm.health import healthz
+
+# Uploaded files (evidence, archive PDFs) are never served as plain media: each app
+# serves its files through views that check permission first.
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("konto/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,127 @@
+"""Named personas shared by every app's tests (STYLE.md, "Tests")."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from accounts.models import Department, Role
+from tests.factories import DepartmentFactory, SocialAccountFactory, UserFactory, platform
+
+R = Role.Code
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    """Keep uploads and archive files of each test in its own folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.ARCHIVE_ROOT = str(tmp_path / "archive")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "archive")},
+        },
+    }
+    (tmp_path / "archive").mkdir()
+    cache.clear()
+
+
+@pytest.fixture
+def office_a(db) -> Department:
+    """Kultur och fritid: a kontor, with Fritidsfabriken below it."""
+    return DepartmentFactory(name="Kultur och fritid", kind=Department.Kind.KONTOR)
+
+
+@pytest.fixture
+def department_a(office_a) -> Department:
+    return DepartmentFactory(name="Fritidsfabriken", parent=office_a)
+
+
+@pytest.fixture
+def department_b(db) -> Department:
+    office = DepartmentFactory(name="Vård och omsorg", kind=Department.Kind.KONTOR)
+    return DepartmentFactory(name="Hemtjänsten", parent=office)
+
+
+@pytest.fixture
+def comms_office(db) -> Department:
+    return DepartmentFactory(name="Kommunikationsavdelningen", kind=Department.Kind.AVDELNING)
+
+
+@pytest.fixture
+def communications_officer(comms_office):
+    return UserFactory(
+        full_name="Karin Kommunikatör", roles=[R.COMMUNICATIONS], departments=[comms_office]
+    )
+
+
+@pytest.fixture
+def manager_a(office_a):
+    """Manager of Kultur och fritid, and so of Fritidsfabriken below it."""
+    return UserFactory(full_name="Christer Chef", roles=[R.MANAGER], departments=[office_a])
+
+
+@pytest.fixture
+def manager_b(department_b):
+    return UserFactory(
+        full_name="Vera Verksamhetschef", roles=[R.MANAGER], departments=[department_b.parent]
+    )
+
+
+@pytest.fixture
+def operator(department_a):
+    return UserFactory(full_name="Rasmus Redaktör", roles=[R.OPERATOR], departments=[department_a])
+
+
+@pytest.fixture
+def deputy(department_a):
+    return UserFactory(
+        full_name="Sara Ställföreträdare", roles=[R.OPERATOR], departments=[department_a]
+    )
+
+
+@pytest.fixture
+def operator_b(department_b):
+    return UserFactory(full_name="Hanna Hemtjänst", roles=[R.OPERATOR], departments=[department_b])
+
+
+@pytest.fixture
+def archivist(db):
+    return UserFactory(full_name="Arvid Arkivarie", roles=[R.ARCHIVIST])
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(full_name="Ada Administratör", roles=[R.ADMINISTRATOR])
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but with no role and no department."""
+    return UserFactory(full_name="Olle Utomstående")
+
+
+@pytest.fixture
+def account_a(department_a, operator, deputy):
+    """An active Facebook account of Fritidsfabriken, run by `operator` with `deputy`."""
+    return SocialAccountFactory(
+        name="Fritidsfabriken",
+        url="https://www.facebook.com/fritidsfabriken",
+        normalized_url="facebook.com/fritidsfabriken",
+        department=department_a,
+        owner=operator,
+        deputies=[deputy],
+    )
+
+
+@pytest.fixture
+def account_b(department_b, operator_b, manager_b):
+    return SocialAccountFactory(
+        name="Hemtjänsten Nykvarn",
+        url="https://www.instagram.com/hemtjanstennykvarn",
+        normalized_url="instagram.com/hemtjanstennykvarn",
+        platform=platform("instagram"),
+        department=department_b,
+        owner=operator_b,
+    )
