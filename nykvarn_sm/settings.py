@@ -38,6 +38,8 @@ else:
 # The organisation whose accounts this instance governs.
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="Nykvarns kommun")
 ORGANISATION_WEBSITE = env.str("ORGANISATION_WEBSITE", default="https://www.nykvarn.se")
+# Where this site is reached, for links in e-mail.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

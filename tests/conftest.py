@@ -125,3 +125,51 @@ def account_b(department_b, operator_b, manager_b):
         department=department_b,
         owner=operator_b,
     )
+
+
+# --- browser tests ------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """A Playwright page in Debian's Chromium (never a downloaded browser).
+
+    Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    between browser steps are still synchronous, hence DJANGO_ALLOW_ASYNC_UNSAFE.
+    """
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="sv-SE", base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def browser_login(page, user, password=None):
+    """Log in through the real login form."""
+    from tests.factories import TEST_PASSWORD
+
+    page.goto("/konto/login/")
+    page.get_by_label("E-postadress").fill(user.email)
+    page.get_by_label("Lösenord").fill(password or TEST_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url("**/")
