@@ -82,5 +82,13 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["action", "target_repr", "actor__full_name", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "actor", "action", "target_type", "target_id", "target_repr",
-              "ip_address", "details"]
+    fields = [
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "ip_address",
+        "details",
+    ]

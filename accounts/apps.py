@@ -15,9 +15,7 @@ class AccountsConfig(AppConfig):
         # The embedded defaults keep everything under var/: make sure the folders exist
         # before the first SQLite connection, worker start or upload.
         folders = [settings.MEDIA_ROOT, settings.ARCHIVE_ROOT, settings.STATIC_ROOT]
-        folders += [
-            v for k, v in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items() if "folder" in k
-        ]
+        folders += [v for k, v in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items() if "folder" in k]
         db = settings.DATABASES["default"]
         if db["ENGINE"].endswith("sqlite3") and str(db["NAME"]) != ":memory:":
             folders.append(Path(db["NAME"]).parent)

@@ -27,26 +27,53 @@ DEPARTMENTS = [
 R = Role.Code
 # (e-mail, name, title, roles, departments)
 USERS = [
-    ("kommunikator@nykvarn.se", "Karin Kommunikatör", "Kommunikatör", [R.COMMUNICATIONS],
-     ["Kommunikationsavdelningen"]),
-    ("chef.kultur@nykvarn.se", "Christer Chef", "Kultur- och fritidschef", [R.MANAGER],
-     ["Kultur och fritid"]),
-    ("chef.vard@nykvarn.se", "Vera Verksamhetschef", "Verksamhetschef", [R.MANAGER],
-     ["Vård och omsorg"]),
-    ("redaktor@nykvarn.se", "Rasmus Redaktör", "Fritidsledare", [R.OPERATOR],
-     ["Fritidsfabriken"]),
-    ("redaktor2@nykvarn.se", "Sara Ställföreträdare", "Fritidsledare", [R.OPERATOR],
-     ["Fritidsfabriken"]),
-    ("bibliotek@nykvarn.se", "Bo Bibliotekarie", "Bibliotekarie", [R.OPERATOR],
-     ["Biblioteket"]),
+    (
+        "kommunikator@nykvarn.se",
+        "Karin Kommunikatör",
+        "Kommunikatör",
+        [R.COMMUNICATIONS],
+        ["Kommunikationsavdelningen"],
+    ),
+    (
+        "chef.kultur@nykvarn.se",
+        "Christer Chef",
+        "Kultur- och fritidschef",
+        [R.MANAGER],
+        ["Kultur och fritid"],
+    ),
+    (
+        "chef.vard@nykvarn.se",
+        "Vera Verksamhetschef",
+        "Verksamhetschef",
+        [R.MANAGER],
+        ["Vård och omsorg"],
+    ),
+    ("redaktor@nykvarn.se", "Rasmus Redaktör", "Fritidsledare", [R.OPERATOR], ["Fritidsfabriken"]),
+    (
+        "redaktor2@nykvarn.se",
+        "Sara Ställföreträdare",
+        "Fritidsledare",
+        [R.OPERATOR],
+        ["Fritidsfabriken"],
+    ),
+    ("bibliotek@nykvarn.se", "Bo Bibliotekarie", "Bibliotekarie", [R.OPERATOR], ["Biblioteket"]),
     ("bibliotek2@nykvarn.se", "Lena Lånedisk", "Bibliotekarie", [R.OPERATOR], ["Biblioteket"]),
-    ("kundcenter@nykvarn.se", "Kim Kundcenter", "Kommunvägledare", [R.OPERATOR],
-     ["Kundcenter"]),
+    ("kundcenter@nykvarn.se", "Kim Kundcenter", "Kommunvägledare", [R.OPERATOR], ["Kundcenter"]),
     ("hemtjanst@nykvarn.se", "Hanna Hemtjänst", "Enhetschef", [R.OPERATOR], ["Hemtjänsten"]),
-    ("arkivarie@nykvarn.se", "Arvid Arkivarie", "Kommunarkivarie", [R.ARCHIVIST],
-     ["Kommunstyrelsens förvaltning"]),
-    ("admin@nykvarn.se", "Ada Administratör", "Systemförvaltare", [R.ADMINISTRATOR],
-     ["Kommunstyrelsens förvaltning"]),
+    (
+        "arkivarie@nykvarn.se",
+        "Arvid Arkivarie",
+        "Kommunarkivarie",
+        [R.ARCHIVIST],
+        ["Kommunstyrelsens förvaltning"],
+    ),
+    (
+        "admin@nykvarn.se",
+        "Ada Administratör",
+        "Systemförvaltare",
+        [R.ADMINISTRATOR],
+        ["Kommunstyrelsens förvaltning"],
+    ),
 ]
 
 
@@ -72,7 +99,7 @@ def seed(out: TextIO) -> None:
 
 
 def print_logins(out: TextIO) -> None:
-    out.write("\nDemo logins (password for all: %s):\n" % DEMO_PASSWORD)
+    out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):\n")
     for email, full_name, _title, role_codes, departments in USERS:
         roles = ", ".join(str(Role.Code(c).label) for c in role_codes)
         out.write(f"  {email:<28} {full_name:<24} {roles} – {', '.join(departments)}\n")

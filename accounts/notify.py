@@ -34,8 +34,11 @@ def notify(users: Iterable[Any], *, subject: str, template: str, context: dict[s
     with translation.override(settings.LANGUAGE_CODE):
         body = render_to_string(
             template,
-            {**context, "organisation_name": settings.ORGANISATION_NAME,
-             "site_url": settings.SITE_URL},
+            {
+                **context,
+                "organisation_name": settings.ORGANISATION_NAME,
+                "site_url": settings.SITE_URL,
+            },
         )
         subject = f"[{settings.ORGANISATION_NAME}] {subject}"
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [a]) for a in addresses]

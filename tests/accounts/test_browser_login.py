@@ -14,8 +14,11 @@ def test_login_navigation_and_logout(browser_page, communications_officer):
     browser_login(page, communications_officer)
     assert page.locator("html").get_attribute("lang") == "sv"
     assert page.get_by_role("heading", level=1).inner_text().startswith("Välkommen")
-    assert page.get_by_role("navigation", name="Huvudmeny").get_by_role(
-        "link", name="Administration").is_visible()
+    assert (
+        page.get_by_role("navigation", name="Huvudmeny")
+        .get_by_role("link", name="Administration")
+        .is_visible()
+    )
     # The skip link is the first thing the keyboard reaches, and it is visible when focused.
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from accounts import permissions as perms
 from accounts.models import Department
-from tests.factories import DepartmentFactory, UserFactory
+from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,9 @@ def test_department_scope_includes_departments_below(manager_a, office_a, depart
     assert perms.department_scope(manager_a) == {office_a.pk, department_a.pk, below.pk}
 
 
-def test_organisation_wide_roles_have_no_scope_limit(communications_officer, administrator,
-                                                     archivist):
+def test_organisation_wide_roles_have_no_scope_limit(
+    communications_officer, administrator, archivist
+):
     for user in (communications_officer, administrator, archivist):
         assert perms.department_scope(user) is None
 
@@ -52,8 +53,9 @@ def test_deactivated_user_loses_every_right(communications_officer):
         ("outsider", False, False, False),
     ],
 )
-def test_account_rules_by_role_and_department(request, account_a, persona, visible, approve,
-                                              activate):
+def test_account_rules_by_role_and_department(
+    request, account_a, persona, visible, approve, activate
+):
     user = request.getfixturevalue(persona)
     assert perms.can(user, "registry.view_account", account_a) is visible
     assert perms.can(user, "registry.manager_approve", account_a) is approve
@@ -62,11 +64,13 @@ def test_account_rules_by_role_and_department(request, account_a, persona, visib
 
 def test_require_answers_404_outside_scope_and_403_inside(manager_b, operator, account_a):
     with pytest.raises(Http404):
-        perms.require(manager_b, "registry.manager_approve", account_a,
-                      view_action="registry.view_account")
+        perms.require(
+            manager_b, "registry.manager_approve", account_a, view_action="registry.view_account"
+        )
     with pytest.raises(PermissionDenied):
-        perms.require(operator, "registry.manager_approve", account_a,
-                      view_action="registry.view_account")
+        perms.require(
+            operator, "registry.manager_approve", account_a, view_action="registry.view_account"
+        )
 
 
 def test_unknown_action_is_a_programming_error(communications_officer):
@@ -74,8 +78,9 @@ def test_unknown_action_is_a_programming_error(communications_officer):
         perms.can(communications_officer, "registry.no_such_thing")
 
 
-def test_admin_access_is_decided_by_role(communications_officer, administrator, manager_a,
-                                         operator, archivist):
+def test_admin_access_is_decided_by_role(
+    communications_officer, administrator, manager_a, operator, archivist
+):
     assert communications_officer.is_staff and administrator.is_staff
     assert not any(u.is_staff for u in (manager_a, operator, archivist))
 

@@ -123,14 +123,19 @@ def test_audit_events_are_read_only_in_the_admin(client, administrator, departme
     change = client.get(reverse("admin:accounts_auditevent_change", args=[event.pk]))
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
-    assert client.post(reverse("admin:accounts_auditevent_delete", args=[event.pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:accounts_auditevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("admin:accounts_auditevent_add")).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_admin_is_closed_to_managers_operators_and_archivists(client, manager_a, operator,
-                                                              archivist):
+def test_admin_is_closed_to_managers_operators_and_archivists(
+    client, manager_a, operator, archivist
+):
     for user in (manager_a, operator, archivist):
         client.force_login(user)
         response = client.get(reverse("admin:index"))
@@ -185,24 +190,32 @@ def test_seed_demo_is_idempotent():
     counts = (User.objects.count(), Department.objects.count(), AuditEvent.objects.count())
     out = StringIO()
     call_command("seed_demo", "--force", stdout=out)
-    assert (User.objects.count(), Department.objects.count(),
-            AuditEvent.objects.count()) == counts
+    assert (User.objects.count(), Department.objects.count(), AuditEvent.objects.count()) == counts
     assert "kommunikator@nykvarn.se" in out.getvalue()
 
 
 def _run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**clean, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
 def test_refuses_to_start_with_debug_off_and_setting_missing(missing, tmp_path):
-    env = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "sm.nykvarn.se",
-           "ARCHIVE_ROOT": str(tmp_path)}
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "sm.nykvarn.se",
+        "ARCHIVE_ROOT": str(tmp_path),
+    }
     env.pop(missing)
     result = _run_manage("check", **env)
     assert result.returncode != 0
@@ -212,7 +225,10 @@ def test_refuses_to_start_with_debug_off_and_setting_missing(missing, tmp_path):
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
     """The production values README documents give zero warnings."""
     result = _run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DEBUG="false",
         SECRET_KEY="a-production-secret-key-of-fifty-or-more-characters-0123456789abcdef",
         ALLOWED_HOSTS="sociala-medier.nykvarn.se",
