@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from io import TextIOBase
 
 from accounts.models import Department, Role, User
 
@@ -77,7 +77,7 @@ USERS = [
 ]
 
 
-def seed(out: TextIO) -> None:
+def seed(out: TextIOBase) -> None:
     """Create the demo organisation; running it again changes nothing."""
     by_name: dict[str, Department] = {}
     for name, kind, parent in DEPARTMENTS:
@@ -98,7 +98,7 @@ def seed(out: TextIO) -> None:
     out.write(f"Demo organisation: {len(by_name)} departments, {len(USERS)} users.\n")
 
 
-def print_logins(out: TextIO) -> None:
+def print_logins(out: TextIOBase) -> None:
     out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):\n")
     for email, full_name, _title, role_codes, departments in USERS:
         roles = ", ".join(str(Role.Code(c).label) for c in role_codes)

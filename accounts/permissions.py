@@ -184,6 +184,9 @@ def _activate(user: User, account: Any) -> bool:
 
 @rule("registry.reject")
 def _reject(user: User, account: Any) -> bool:
+    """REG-3: whoever decides at the request's current step may send it back."""
+    if account.state == "manager_approved":
+        return _activate(user, account)
     return _manager_approve(user, account)
 
 
@@ -212,6 +215,18 @@ def _record_activity(user: User, account: Any) -> bool:
         or manages(user, account.department_id)
         or is_organisation_wide(user)
     )
+
+
+@rule("registry.record_notice")
+def _record_notice(user: User, account: Any) -> bool:
+    """REG-9: the people running a closing account record what they told the followers."""
+    return _record_activity(user, account)
+
+
+@rule("registry.view_register")
+def _view_register(user: User, obj: Any) -> bool:
+    """The internal register pages: anyone with a role (each sees only their scope)."""
+    return is_organisation_wide(user) or bool(user.role_codes)
 
 
 @rule("registry.export_register")

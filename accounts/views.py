@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts import permissions as perms
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Show each role what waits for it."""
-    user = request.user
+    user = cast(User, request.user)  # login_required
     context = {
         "roles": user.roles.all(),
         "departments": user.departments.all(),

@@ -166,6 +166,8 @@ def test_healthz_answers_503_when_the_broker_is_down(client, monkeypatch):
     from nykvarn_sm.celery import app
 
     # Nothing listens on port 1: a real connection attempt to a real Redis address fails.
+    # Celery reads CELERY_BROKER_URL from the environment before its settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
     app.pool.force_close_all()
