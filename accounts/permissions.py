@@ -235,6 +235,79 @@ def _export_register(user: User, obj: Any) -> bool:
     return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
 
 
+# --- archive ----------------------------------------------------------------------------
+
+
+def archive_scope(user: Any) -> frozenset[int] | None:
+    """Return the departments whose archive the user may browse; None means all (ARC-5).
+
+    Archivists and the communications office see the whole organisation; department
+    managers their own departments; everyone else none (they see an account's snapshots
+    on its page through `archive.view_snapshot`).
+    """
+    if is_organisation_wide(user) or has_role(user, C.ARCHIVIST):
+        return None
+    if has_role(user, C.MANAGER):
+        return user.department_ids
+    return frozenset()
+
+
+@rule("archive.browse")
+def _archive_browse(user: User, obj: Any) -> bool:
+    """ARC-5: the archive's pages are for archivists and department managers."""
+    return is_organisation_wide(user) or has_role(user, C.ARCHIVIST, C.MANAGER)
+
+
+@rule("archive.view_snapshot")
+def _archive_view_snapshot(user: User, snapshot: Any) -> bool:
+    scope = archive_scope(user)
+    if scope is None or snapshot.account.department_id in scope:
+        return True
+    return has_role(user, C.OPERATOR) and (
+        snapshot.account.department_id in user.department_ids
+        or is_account_person(user, snapshot.account)
+    )
+
+
+@rule("archive.download")
+def _archive_download(user: User, snapshot: Any) -> bool:
+    """ARC-5: archivists download the PDF/A exports; so may whoever may see the snapshot."""
+    return _archive_view_snapshot(user, snapshot)
+
+
+@rule("archive.request_snapshot")
+def _archive_request(user: User, account: Any) -> bool:
+    """ARC-1 "inför större förändringar": the people running the account, its managers and
+    the communications office ask for a snapshot (also by upload, for login walls)."""
+    return (
+        is_organisation_wide(user)
+        or manages(user, account.department_id)
+        or (has_role(user, C.OPERATOR) and account.department_id in user.department_ids)
+        or is_account_person(user, account)
+    )
+
+
+@rule("archive.retry")
+def _archive_retry(user: User, snapshot: Any) -> bool:
+    return (
+        is_organisation_wide(user)
+        or has_role(user, C.ARCHIVIST)
+        or manages(user, snapshot.account.department_id)
+    )
+
+
+@rule("archive.download_office")
+def _archive_download_office(user: User, office: Any) -> bool:
+    """ARC-2: an office's files for a period, as one ZIP."""
+    scope = archive_scope(user)
+    return scope is None or (has_role(user, C.MANAGER) and office.pk in scope)
+
+
+@rule("archive.verify")
+def _archive_verify(user: User, obj: Any) -> bool:
+    return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
+
+
 # --- the admin --------------------------------------------------------------------------
 
 

@@ -244,3 +244,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- archive ----------------------------------------------------------------------------
+# ARC-1 "Arkivering": months in which a new periodic snapshot period starts (twice a year by
+# default: January and July), and the PDF/A variant: "1b" (RA-FS 2009:2 names PDF/A-1) or
+# "2b".
+ARCHIVE_SNAPSHOT_MONTHS = env.list("ARCHIVE_SNAPSHOT_MONTHS", cast=int, default=[1, 7])
+ARCHIVE_PDFA_VARIANT = env.str("ARCHIVE_PDFA_VARIANT", default="1b")
+# Capture: Debian's Chromium driven by Playwright (never a downloaded browser); when it is
+# missing, the page's HTML is rendered without scripts by WeasyPrint.
+ARCHIVE_CHROMIUM_PATH = env.str("ARCHIVE_CHROMIUM_PATH", default="/usr/bin/chromium")
+ARCHIVE_SETTLE_SECONDS = env.float("ARCHIVE_SETTLE_SECONDS", default=2.0)
+ARCHIVE_NAVIGATION_TIMEOUT = env.int("ARCHIVE_NAVIGATION_TIMEOUT", default=45)
+ARCHIVE_VIEWPORT_WIDTH = env.int("ARCHIVE_VIEWPORT_WIDTH", default=1280)
+# Longer pages are cut at this height (pixels) so that one snapshot stays a sane size.
+ARCHIVE_MAX_PAGE_HEIGHT = env.int("ARCHIVE_MAX_PAGE_HEIGHT", default=30000)
+# Attempts before a snapshot is marked failed (kept in the database), and the first retry
+# delay in seconds, doubled each time.
+ARCHIVE_MAX_ATTEMPTS = env.int("ARCHIVE_MAX_ATTEMPTS", default=4)
+ARCHIVE_RETRY_BACKOFF = env.int("ARCHIVE_RETRY_BACKOFF", default=60)
+# Apache PDFBox Preflight (Debian libpdfbox2-java) validates PDF/A-1b when Java is present.
+ARCHIVE_JAVA = env.str("ARCHIVE_JAVA", default="java")
+ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/java")
+# Safe fetching (nykvarn_sm.lib.safe_fetch): hosts allowed to resolve to private addresses
+# (empty: none), and limits on one fetch.
+CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
+CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)

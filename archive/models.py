@@ -1,0 +1,247 @@
+"""PDF/A snapshots of the accounts' pages (ARC-1 … ARC-5, the guideline's "Arkivering")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import SocialAccount
+
+
+def period_for(day: dt.date, months: list[int] | None = None) -> str:
+    """Return the snapshot period a day falls in, e.g. "2026-H1" or "2026-H2".
+
+    With the default months (January and July) the periods are the half-years; with
+    other configured months (ARCHIVE_SNAPSHOT_MONTHS, e.g. [3, 9]) a period starts in
+    each listed month and the days before the first belong to the last one of the year
+    before.
+    """
+    months = sorted(months or settings.ARCHIVE_SNAPSHOT_MONTHS)
+    index = sum(1 for m in months if m <= day.month)
+    if index == 0:
+        return f"{day.year - 1}-H{len(months)}"
+    return f"{day.year}-H{index}"
+
+
+class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def visible_to(self, user: Any) -> SnapshotQuerySet:
+        """Return the snapshots of the accounts whose archive the user may see (ARC-5)."""
+        from accounts import permissions as perms
+
+        scope = perms.archive_scope(user)
+        if scope is None:
+            return self
+        return self.filter(account__department_id__in=scope)
+
+    def stored(self) -> SnapshotQuerySet:
+        return self.filter(status=Snapshot.Status.STORED)
+
+
+class Snapshot(models.Model):
+    """One capture of one account's page, kept as a validated PDF/A file (ARC-1).
+
+    A snapshot counts only once its PDF/A has been validated and its checksum recorded:
+    status STORED. The work is done by archive.tasks.capture_snapshot, which claims the
+    row with a conditional UPDATE so that a task delivered twice does the work once.
+    """
+
+    class Context(models.TextChoices):
+        # The labels are the words the file name uses (ARC-3): "periodiskt uttag".
+        PERIODIC = "periodic", _("periodiskt uttag")
+        BEFORE_CHANGE = "change", _("inför förändring")
+        BEFORE_CLOSING = "closing", _("inför avslut")
+        MANUAL = "manual", _("manuellt")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kö")
+        CAPTURING = "capturing", _("Hämtar sidan")
+        RENDERING = "rendering", _("Skapar PDF/A")
+        VALIDATING = "validating", _("Validerar")
+        STORED = "stored", _("Lagrad")
+        FAILED = "failed", _("Misslyckad")
+
+    class Method(models.TextChoices):
+        BROWSER = "browser", _("webbläsare (Chromium)")
+        FALLBACK = "fallback", _("HTML utan skript (WeasyPrint)")
+        UPLOAD = "upload", _("uppladdade skärmbilder/PDF")
+
+    account = models.ForeignKey(
+        SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT, related_name="snapshots"
+    )
+    period = models.CharField(_("period"), max_length=10)
+    context = models.CharField(_("sammanhang"), max_length=20, choices=Context.choices)
+    note = models.CharField(_("anteckning"), max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("beställd av"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # When no person asked: "planeraren", "kommandot snapshot".
+    requested_via = models.CharField(_("beställd genom"), max_length=60, blank=True)
+    method = models.CharField(_("metod"), max_length=20, choices=Method.choices, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("försök"), default=0)
+    last_error = models.TextField(_("senaste fel"), blank=True)
+
+    # What was captured.
+    source_url = models.URLField(_("adress"), max_length=500)
+    final_url = models.URLField(_("slutlig adress"), max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP-status"), null=True, blank=True)
+    page_title = models.CharField(_("sidans titel"), max_length=500, blank=True)
+    captured_at = models.DateTimeField(_("hämtad"), null=True, blank=True)
+    raw_sha256 = models.CharField(_("SHA-256 för råmaterialet"), max_length=64, blank=True)
+
+    # The stored file (ARC-2, ARC-3): a name in the "archive" storage, never overwritten.
+    file_name = models.CharField(_("fil"), max_length=500, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("storlek (byte)"), null=True, blank=True)
+    page_count = models.PositiveIntegerField(_("antal sidor"), null=True, blank=True)
+    pdfa_variant = models.CharField(_("PDF/A-variant"), max_length=10, blank=True)
+    validation_passed = models.BooleanField(_("validering godkänd"), null=True, blank=True)
+    validator = models.CharField(_("validerare"), max_length=120, blank=True)
+    validator_version = models.CharField(_("validerarens version"), max_length=60, blank=True)
+    validation_messages = models.JSONField(_("valideringsmeddelanden"), default=list, blank=True)
+
+    created_at = models.DateTimeField(_("beställd"), default=timezone.now)
+    started_at = models.DateTimeField(_("påbörjad"), null=True, blank=True)
+    stored_at = models.DateTimeField(_("lagrad"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+    # Fixity: the last time verify_archive recomputed the checksum, and what it found.
+    verified_at = models.DateTimeField(_("kontrollerad"), null=True, blank=True)
+    fixity_ok = models.BooleanField(_("kontrollsumma stämmer"), null=True, blank=True)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("arkivuttag")
+        verbose_name_plural = _("arkivuttag")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # ARC-1: one periodic snapshot per account and period, whatever the planner,
+            # a missed beat run or a message delivered twice does.
+            models.UniqueConstraint(
+                fields=["account", "period"],
+                condition=Q(context="periodic"),
+                name="snapshot_one_periodic_per_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="stored") | (~Q(sha256="") & ~Q(file_name="")),
+                name="snapshot_stored_has_file_and_checksum",
+            ),
+        ]
+        indexes = [
+            # The list page filters by status and period; the planner by period.
+            models.Index(fields=["status", "period"], name="snapshot_status_period_idx"),
+            # has_stored_closing_snapshot(account) and the account page's list.
+            models.Index(fields=["account", "context", "status"], name="snapshot_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.period} {self.context_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("archive:detail", args=[self.pk])
+
+    @property
+    def context_label(self) -> str:
+        """Return the context in Swedish, as the file name writes it (ARC-3)."""
+        with translation.override("sv"):
+            return str(self.get_context_display())
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (
+            self.Status.QUEUED, self.Status.CAPTURING, self.Status.RENDERING,
+            self.Status.VALIDATING,
+        )
+
+    @property
+    def download_name(self) -> str:
+        """Return the file's own name, e.g. "Facebook Fritidsfabriken 2018-11-15 periodiskt
+        uttag.pdf"."""
+        return self.file_name.rsplit("/", 1)[-1]
+
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    def retry(self) -> bool:
+        """Put a failed snapshot back in the queue with a fresh attempt budget."""
+        updated = Snapshot.objects.filter(pk=self.pk, status=self.Status.FAILED).update(
+            status=self.Status.QUEUED, attempts=0, last_error="", updated_at=timezone.now()
+        )
+        if updated:
+            self.refresh_from_db()
+        return bool(updated)
+
+    def advance(self, status: str) -> None:
+        """Record progress (capturing → rendering → validating) for the pages to show."""
+        Snapshot.objects.filter(pk=self.pk).update(status=status, updated_at=timezone.now())
+        self.status = status
+
+    @classmethod
+    def claim(cls, pk: int) -> bool:
+        """Take a queued snapshot for work; False if another worker has it or it is done."""
+        claimed = cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
+            status=cls.Status.CAPTURING,
+            attempts=F("attempts") + 1,
+            started_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        return claimed == 1
+
+
+def _upload_to(instance: SnapshotSource, filename: str) -> str:
+    return f"arkiv-underlag/{timezone.now():%Y/%m}/{filename}"
+
+
+class SnapshotSource(models.Model):
+    """An uploaded screenshot (PNG, JPEG) or PDF print of a page behind a login wall."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="sources")
+    file = models.FileField(_("fil"), upload_to=_upload_to, max_length=300)
+    original_name = models.CharField(_("filnamn"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("underlag")
+        verbose_name_plural = _("underlag")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class FixityCheck(models.Model):
+    """One run of the fixity check (verify_archive): which files were missing or changed."""
+
+    started_at = models.DateTimeField(_("startad"), default=timezone.now)
+    finished_at = models.DateTimeField(_("klar"), null=True, blank=True)
+    files_checked = models.PositiveIntegerField(_("filer kontrollerade"), default=0)
+    problems = models.JSONField(_("avvikelser"), default=list, blank=True)
+    triggered_by = models.CharField(_("startad av"), max_length=60)
+
+    class Meta:
+        verbose_name = _("kontroll av kontrollsummor")
+        verbose_name_plural = _("kontroller av kontrollsummor")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({len(self.problems)})"
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and not self.problems
