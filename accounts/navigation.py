@@ -26,6 +26,11 @@ def _logged_in(user: Any) -> bool:
 
 ITEMS: list[NavItem] = [
     NavItem(_("Översikt"), "home", _logged_in),
+    # --- registry ---
+    NavItem(_("Kontoregister"), "registry:account_list",
+            lambda u: perms.can(u, "registry.view_register")),
+    NavItem(_("Kontohälsa"), "registry:health", lambda u: perms.can(u, "registry.view_register")),
+    NavItem(_("Officiella kanaler"), "registry:public_list", _logged_in),
     NavItem(_("Administration"), "admin:index", perms.can_use_admin),
 ]
 

@@ -235,6 +235,123 @@ def _export_register(user: User, obj: Any) -> bool:
     return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
 
 
+# --- moderation -------------------------------------------------------------------------
+#
+# Who sees what in the removal log and the incoming items. Records and items belong to an
+# account; whoever may see the account (registry.view_account) sees that they exist. The
+# content of a confidential (sekretess) record is shown only to the readers named in
+# settings.MODERATION_CONFIDENTIAL_READERS (MOD-3, "Gallra otillåtna inlägg/kommentarer":
+# "Its content is shown only to those who need it"); everyone else, in every page, search,
+# CSV, PDF and the admin, learns only that a restricted record exists.
+
+CONFIDENTIAL_READER_CHOICES = ("communications", "owner", "deputy", "manager", "archivist")
+
+
+def _confidential_readers() -> frozenset[str]:
+    from django.conf import settings
+
+    return frozenset(getattr(settings, "MODERATION_CONFIDENTIAL_READERS", ()))
+
+
+def confidential_account_ids(user: Any) -> frozenset[int] | None:
+    """Return the ids of the accounts whose confidential records the user may read; None
+    means every account. Computed once per user object (a few queries), so list pages and
+    exports decide row by row without further queries.
+    """
+    cached = getattr(user, "_moderation_confidential_ids", False)
+    if cached is not False:
+        return cached
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from registry.models import SocialAccount
+
+    readers = _confidential_readers()
+    result: frozenset[int] | None
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        result = frozenset()
+    elif ("communications" in readers and has_role(user, C.COMMUNICATIONS)) or (
+        "archivist" in readers and has_role(user, C.ARCHIVIST)
+    ):
+        result = None
+    else:
+        q = Q(pk__in=[])
+        if "owner" in readers:
+            q |= Q(owner=user)
+        if "deputy" in readers:
+            # A substitute in force stands in for the owner or a deputy (REG-4).
+            today = timezone.localdate()
+            q |= Q(deputies=user) | Q(
+                substitutes__user=user, substitutes__starts_on__lte=today,
+                substitutes__ends_on__gte=today,
+            )
+        if "manager" in readers and has_role(user, C.MANAGER):
+            q |= Q(department_id__in=user.department_ids)
+        result = frozenset(SocialAccount.objects.filter(q).values_list("pk", flat=True))
+    if getattr(user, "pk", None) is not None:
+        user._moderation_confidential_ids = result
+    return result
+
+
+def may_read_content(user: Any, record: Any) -> bool:
+    """Whether the user may read a record's or item's content (it is not confidential, or
+    the user is one of its confidential readers)."""
+    if not getattr(record, "confidential", False):
+        return True
+    ids = confidential_account_ids(user)
+    return ids is None or record.account_id in ids
+
+
+@rule("moderation.view")
+def _moderation_view(user: User, account: Any) -> bool:
+    """See an account's removal log and incoming items (not necessarily their content)."""
+    if account is None:
+        return is_organisation_wide(user) or bool(user.role_codes)
+    return _view_account(user, account)
+
+
+@rule("moderation.log_removal")
+def _log_removal(user: User, account: Any) -> bool:
+    """MOD-1: the people running the account remove and log; managers and the office too."""
+    if account is None:
+        return is_organisation_wide(user) or has_role(user, C.MANAGER, C.OPERATOR)
+    return (
+        is_account_person(user, account)
+        or manages(user, account.department_id)
+        or is_organisation_wide(user)
+        or (has_role(user, C.OPERATOR) and account.department_id in user.department_ids)
+    )
+
+
+@rule("moderation.handle_incoming")
+def _handle_incoming(user: User, account: Any) -> bool:
+    """MOD-6, Bilaga 4: the same people answer, forward, refer and unpublish."""
+    return _log_removal(user, account)
+
+
+@rule("moderation.register")
+def _register(user: User, record: Any) -> bool:
+    """MOD-3: "Det är verksamheten som ansvarar för det sociala mediet som ansvarar för
+    registreringen" – the department's people, its manager and the office."""
+    return _log_removal(user, record.account)
+
+
+@rule("moderation.view_confidential")
+def _view_confidential(user: User, record: Any) -> bool:
+    return may_read_content(user, record)
+
+
+@rule("moderation.view_reports")
+def _view_reports(user: User, obj: Any) -> bool:
+    """Reports span departments: the office, managers (their scope) and archivists."""
+    return is_organisation_wide(user) or has_role(user, C.MANAGER, C.ARCHIVIST)
+
+
+@rule("moderation.view_handoffs")
+def _view_handoffs(user: User, obj: Any) -> bool:
+    return is_organisation_wide(user) or has_role(user, C.MANAGER, C.OPERATOR, C.ARCHIVIST)
+
+
 # --- archive ----------------------------------------------------------------------------
 
 

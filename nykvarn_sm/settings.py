@@ -245,6 +245,13 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# --- registry ---------------------------------------------------------------------------
+# Health rules (REG-6 "Periodicitet", REG-9 "Konton som inte används regelbundet ska
+# avslutas"): weeks in a row below the posting target, and weeks without any post before
+# an account is a candidate for closing.
+REGISTRY_LOW_ACTIVITY_WEEKS = env.int("REGISTRY_LOW_ACTIVITY_WEEKS", default=3)
+REGISTRY_INACTIVE_WEEKS = env.int("REGISTRY_INACTIVE_WEEKS", default=8)
+
 # --- archive ----------------------------------------------------------------------------
 # ARC-1 "Arkivering": months in which a new periodic snapshot period starts (twice a year by
 # default: January and July), and the PDF/A variant: "1b" (RA-FS 2009:2 names PDF/A-1) or
@@ -271,3 +278,22 @@ ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/j
 CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
 CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
 CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
+
+# --- moderation -----------------------------------------------------------------------------
+# MOD-5 "Frekvenser och svarstider": answers within this many working days.
+MODERATION_RESPONSE_WORKDAYS = env.int("MODERATION_RESPONSE_WORKDAYS", default=1)
+# MOD-3: pending hand-offs to the records system are reminded daily and escalated to the
+# department manager and the communications office after this many working days.
+MODERATION_REGISTRATION_ESCALATE_WORKDAYS = env.int(
+    "MODERATION_REGISTRATION_ESCALATE_WORKDAYS", default=3
+)
+# Who may read confidential (sekretess) records: any of communications, owner, deputy
+# (includes a substitute in force), manager, archivist.
+MODERATION_CONFIDENTIAL_READERS = env.list(
+    "MODERATION_CONFIDENTIAL_READERS",
+    default=["communications", "owner", "deputy", "manager", "archivist"],
+)
+# Midsommarafton, julafton and nyårsafton count as days off (see moderation/workdays.py).
+MODERATION_DE_FACTO_EVES_CLOSED = env.bool("MODERATION_DE_FACTO_EVES_CLOSED", default=True)
+# The public-holiday calendar of the `holidays` package.
+MODERATION_HOLIDAY_COUNTRY = env.str("MODERATION_HOLIDAY_COUNTRY", default="SE")

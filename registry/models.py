@@ -175,6 +175,20 @@ class SocialAccount(models.Model):
         _("sidan anger att inlägg kan bli allmän handling"), default=False
     )
 
+    # REG-11, "Medarbetare och förtroendevald": municipal accounts are politically neutral and
+    # never private accounts; the requester confirms both.
+    neutrality_confirmed = models.BooleanField(
+        _("kontot är opartiskt och sprider inga partipolitiska budskap"), default=False
+    )
+    # REG-10, "Kriskommunikation": in a crisis only the central accounts are used; closing
+    # notices point followers to them (REG-9).
+    is_central = models.BooleanField(
+        _("kommunens centrala konto"),
+        default=False,
+        help_text=_("Kommunövergripande konto som används vid kris och som avslutade konton "
+                    "hänvisar till."),
+    )
+
     # REG-5: who holds the credentials is CredentialHolder; where they are kept is here.
     # There is deliberately no password field anywhere.
     credentials_location = models.CharField(
@@ -220,6 +234,9 @@ class SocialAccount(models.Model):
     closing_reason = models.TextField(_("skäl till avslut"), blank=True)
     closing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("avslutat"), null=True, blank=True, editable=False)
+    # The day the daily health reminder last went out; claimed with a conditional UPDATE so
+    # that a task run twice sends it once (registry.tasks).
+    health_reminded_on = models.DateField(null=True, blank=True, editable=False)
 
     objects = SocialAccountQuerySet.as_manager()
 
@@ -264,6 +281,209 @@ class SocialAccount(models.Model):
             self.assignments.filter(revoked_at__isnull=True).values_list("user_id", flat=True)
         )
         return ids
+
+    # --- REG-2: the Bilaga 2 checklist ---------------------------------------------------
+
+    def checklist_missing(self) -> list[str]:
+        """Return the labels of the Bilaga 2 items not yet answered (REG-2, Bilaga 2)."""
+        missing = [
+            str(self._meta.get_field(name).verbose_name)
+            for name in CHECKLIST_TEXT_FIELDS
+            if not getattr(self, name).strip()
+        ]
+        missing += [
+            str(self._meta.get_field(name).verbose_name)
+            for name in CHECKLIST_CONFIRMATIONS
+            if not getattr(self, name)
+        ]
+        if not self.terms_reviewed_by_id or not self.terms_reviewed_on:
+            # Bilaga 2 "Avtal": who reviewed the platform's terms, and when.
+            missing.append(str(_("avtalsvillkor genomgångna (av vem och när)")))
+        return missing
+
+    def people_problems(self) -> list[str]:
+        """Return what is wrong with the account's people (REG-4, REG-5)."""
+        problems = []
+        deputies = list(self.deputies.all())
+        # REG-4, "Organisationens ansvar och resurser": "en ställföreträdande måste alltid finnas".
+        if not [d for d in deputies if d.pk != self.owner_id]:
+            problems.append(str(_("Minst en ställföreträdande måste finnas.")))
+        return problems
+
+    def credential_problems(self) -> list[str]:
+        """Return what is wrong with credential custody (REG-5, "Att öppna och avsluta ...")."""
+        problems = []
+        if len(self.credential_holders.all()) < 2:
+            problems.append(
+                str(_("Inloggningsuppgifterna måste finnas hos minst två personer."))
+            )
+        if not self.credentials_location.strip():
+            problems.append(str(_("Ange var inloggningsuppgifterna förvaras.")))
+        return problems
+
+    # --- REG-3, REG-9: the life of an account ---------------------------------------------
+    # Each method checks what must be true first, then moves the state with a conditional
+    # UPDATE, so that two people pressing "approve" at once cannot both succeed. Who may do
+    # it is accounts.permissions' business, audit and e-mail registry.services'.
+
+    def _move(self, source: str | tuple[str, ...], target: str, **fields: Any) -> None:
+        sources = (source,) if isinstance(source, str) else source
+        if self.state not in sources:
+            raise TransitionRefused(
+                _("Kontot har status ”%(state)s”; det går inte nu.")
+                % {"state": self.get_state_display()}
+            )
+        now = timezone.now()
+        moved = SocialAccount.objects.filter(pk=self.pk, state__in=sources).update(
+            state=target, updated_at=now, **fields
+        )
+        if moved != 1:
+            raise TransitionRefused(_("Någon annan ändrade kontot samtidigt. Ladda om sidan."))
+        self.state = target
+        self.updated_at = now
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def submit(self, *, by: Any) -> None:
+        """Send the request to the department manager (REG-2, Bilaga 2 must be complete)."""
+        problems = self.checklist_missing()
+        if problems:
+            raise TransitionRefused(
+                _("Checklistan (Bilaga 2) är inte komplett: %(items)s.")
+                % {"items": ", ".join(problems)}
+            )
+        refused = self.people_problems()
+        if refused:
+            raise TransitionRefused(" ".join(refused))
+        self._move(self.State.DRAFT, self.State.SUBMITTED, submitted_at=timezone.now(),
+                   rejection_reason="")
+
+    def approve_as_manager(self, *, by: Any) -> None:
+        """Record the department manager's approval of the account and the platform's terms.
+
+        REG-3, "Organisationens ansvar och resurser" and "Avtal och interna regler".
+        """
+        self._move(self.State.SUBMITTED, self.State.MANAGER_APPROVED,
+                   manager_approved_by=by, manager_approved_at=timezone.now())
+
+    def reject(self, *, by: Any, reason: str) -> None:
+        """Send the request back to draft with the reason (REG-3)."""
+        if not reason.strip():
+            raise TransitionRefused(_("Ange varför begäran skickas tillbaka."))
+        self._move((self.State.SUBMITTED, self.State.MANAGER_APPROVED), self.State.DRAFT,
+                   rejection_reason=reason.strip(), submitted_at=None,
+                   manager_approved_by=None, manager_approved_at=None)
+
+    def activate(self, *, by: Any, channel_strategy: str) -> None:
+        """Anchor the account with the communications office: active and official (REG-3).
+
+        "Att öppna och avsluta ett konto": the office and the department agree a strategy
+        for the account; the credentials are with more than one person (REG-5).
+        """
+        if not channel_strategy.strip():
+            raise TransitionRefused(_("Ange den överenskomna kanalstrategin."))
+        problems = self.people_problems() + self.credential_problems()
+        if problems:
+            raise TransitionRefused(" ".join(problems))
+        self._move(self.State.MANAGER_APPROVED, self.State.ACTIVE,
+                   channel_strategy=channel_strategy.strip(), activated_by=by,
+                   activated_at=timezone.now())
+
+    def start_closing(self, *, by: Any, planned_on: dt.date, reason: str) -> None:
+        """Begin closing: anchored with the manager, followers to be told (REG-9)."""
+        if not reason.strip():
+            raise TransitionRefused(_("Ange skälet till att kontot avslutas."))
+        if planned_on < timezone.localdate():
+            raise TransitionRefused(_("Det planerade avslutet kan inte ligga bakåt i tiden."))
+        self._move(self.State.ACTIVE, self.State.CLOSING, closing_planned_on=planned_on,
+                   closing_reason=reason.strip(), closing_started_at=timezone.now())
+
+    def closing_problems(self) -> list[str]:
+        """Return what must still happen before the account can be closed (REG-9, ARC-1)."""
+        problems = []
+        # "Följarna ... ska informeras i god tid ... Budskapet bör upprepas": two notices on
+        # two different days.
+        days = {n.published_on for n in self.follower_notices.all()}
+        if len(days) < MIN_FOLLOWER_NOTICES:
+            problems.append(
+                str(_("Följarna ska ha informerats minst %(n)s gånger, olika dagar."))
+                % {"n": MIN_FOLLOWER_NOTICES}
+            )
+        if not closing_snapshot_stored(self):
+            # ARC-1 and Stockholm's practice: a stored "inför avslut" snapshot first.
+            problems.append(str(_("Ett arkivuttag inför avslut måste finnas sparat.")))
+        return problems
+
+    def close(self, *, by: Any) -> None:
+        """Close the account and take it off the public list (REG-9, REG-7)."""
+        if self.state != self.State.CLOSING:
+            raise TransitionRefused(
+                _("Kontot har status ”%(state)s”; det går inte nu.")
+                % {"state": self.get_state_display()}
+            )
+        problems = self.closing_problems()
+        if problems:
+            raise TransitionRefused(" ".join(problems))
+        self._move(self.State.CLOSING, self.State.CLOSED, closed_at=timezone.now())
+
+    def available_transitions(self) -> list[str]:
+        """Return the names of the transitions the state allows (not who may do them)."""
+        return TRANSITIONS_FROM.get(self.state, [])
+
+    def current_substitutes(self, day: dt.date | None = None) -> list[Substitute]:
+        """Return the substitutes in force on `day` (uses a prefetch when there is one)."""
+        day = day or timezone.localdate()
+        return [s for s in self.substitutes.all() if s.in_force(day)]
+
+    def active_assignments(self) -> list[Assignment]:
+        return [a for a in self.assignments.all() if a.revoked_at is None]
+
+
+class TransitionRefused(Exception):
+    """A transition whose preconditions do not hold; the message says what is missing."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+# REG-2, Bilaga 2: the questions that must have an answer before a request is submitted.
+CHECKLIST_TEXT_FIELDS = [
+    "purpose", "goals", "message", "target_group", "channel_motivation", "it_needs",
+    "resources", "monitoring", "sender", "risks", "records_routines", "crisis_use",
+    "marketing",
+]
+# Confirmations: organisation page (Bilaga 2 "Typ av konto", REG-11), neutrality (REG-11,
+# "Medarbetare och förtroendevald") and the information the page must show (Bilaga 2
+# "Informationskrav").
+CHECKLIST_CONFIRMATIONS = [
+    "is_organisation_page", "neutrality_confirmed", "info_prohibited_content",
+    "info_violation_handling", "info_authority_identity", "info_purpose", "info_public_record",
+]
+MIN_FOLLOWER_NOTICES = 2
+
+S = SocialAccount.State
+TRANSITIONS_FROM: dict[str, list[str]] = {
+    S.DRAFT: ["submit"],
+    S.SUBMITTED: ["approve", "reject"],
+    S.MANAGER_APPROVED: ["activate", "reject"],
+    S.ACTIVE: ["start_closing"],
+    S.CLOSING: ["close"],
+    S.CLOSED: [],
+}
+
+
+def closing_snapshot_stored(account: SocialAccount) -> bool:
+    """Whether the archive holds a stored "inför avslut" snapshot of the account (ARC-1).
+
+    The archive app answers; without it no account can be closed, rather than closing one
+    whose pages were never kept.
+    """
+    try:
+        from archive.services import has_stored_closing_snapshot
+    except ImportError:
+        return False
+    return bool(has_stored_closing_snapshot(account))
 
 
 class Substitute(models.Model):
@@ -409,3 +629,17 @@ class FollowerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.published_on}"
+
+
+class HealthReminderRun(models.Model):
+    """One row per day the communications office's health digest went out (unique: once)."""
+
+    day = models.DateField(unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hälsoutskick")
+        verbose_name_plural = _("hälsoutskick")
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -1,0 +1,377 @@
+"""Forms of the register. They validate and convert; registry.services does the rest."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department, User
+from registry.models import CHECKLIST_TEXT_FIELDS, SocialAccount
+from registry.services import host_aliases
+from registry.urls_normalise import InvalidAccountURL, normalise_url, split_host
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})"
+
+
+class UsersChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})"
+
+
+def staff_queryset() -> Any:
+    return User.objects.filter(is_active=True).order_by("full_name")
+
+
+class AccountURLMixin:
+    """Validate the address against the platform and refuse a second registration."""
+
+    instance: SocialAccount
+    cleaned_data: dict[str, Any]
+
+    def clean_account_url(self) -> None:
+        url = self.cleaned_data.get("url")
+        platform = self.cleaned_data.get("platform")
+        if not url or platform is None:
+            return
+        try:
+            key = normalise_url(url, host_aliases=host_aliases())
+            host, _path, _query = split_host(url)
+        except InvalidAccountURL:
+            self.add_error("url", _("Ange en fullständig webbadress till kontot."))
+            return
+        domains = platform.domain_list()
+        if domains:
+            if not any(host == d or host.endswith("." + d) for d in domains):
+                self.add_error("url", _("Adressen hör inte till %(platform)s (%(domains)s).")
+                               % {"platform": platform, "domains": ", ".join(domains)})
+                return
+            if "/" not in key:
+                self.add_error("url", _("Ange adressen till kontot, inte till plattformens "
+                                        "startsida."))
+                return
+        # "The same account can't be registered twice" (REG-1); the database constraint
+        # socialaccount_unique_open_url holds it, this gives the readable message.
+        clash = SocialAccount.objects.filter(normalized_url=key).exclude(
+            state=SocialAccount.State.CLOSED)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error("url", _("Kontot finns redan i registret."))
+
+
+class RequestForm(AccountURLMixin, forms.ModelForm):
+    """A request for a new account with the whole Bilaga 2 checklist (REG-2).
+
+    A draft may be saved half-filled; submitting requires every answer
+    (SocialAccount.checklist_missing).
+    """
+
+    deputies = UsersChoiceField(
+        label=_("Ställföreträdande"), queryset=User.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Minst en ställföreträdande måste alltid finnas (REG-4)."),
+    )
+
+    class Meta:
+        model = SocialAccount
+        fields = [
+            "platform", "name", "url", "department", "owner", "deputies",
+            *CHECKLIST_TEXT_FIELDS[:5], "is_organisation_page", "terms_reviewed_by",
+            "terms_reviewed_on", *CHECKLIST_TEXT_FIELDS[5:], "neutrality_confirmed",
+            "info_prohibited_content", "info_violation_handling", "info_authority_identity",
+            "info_purpose", "info_public_record", "posts_per_week", "annual_plan",
+        ]
+        widgets = {"terms_reviewed_on": DATE_WIDGET}
+        field_classes = {"owner": UserChoiceField, "terms_reviewed_by": UserChoiceField}
+        help_texts = {
+            "crisis_use": _("Vid kris används enbart kommunens centrala Facebook (och ibland X) "
+                            "via kommunikationsavdelningen (REG-10)."),
+            "is_organisation_page": _("Privata konton får aldrig användas i tjänsten eller "
+                                      "skapas med kommunens e-postadresser (REG-11)."),
+            "url": _("T.ex. https://www.facebook.com/fritidsfabriken"),
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        departments = Department.objects.all()
+        from accounts import permissions as perms
+
+        scope = perms.department_scope(user)
+        if scope is not None and not perms.is_organisation_wide(user):
+            departments = departments.filter(pk__in=scope)
+        self.fields["department"].queryset = departments
+        people = staff_queryset()
+        self.fields["owner"].queryset = people
+        self.fields["terms_reviewed_by"].queryset = people
+        self.fields["terms_reviewed_by"].required = False
+        # Deputies are colleagues: people of the departments this user may request for.
+        deputies = people
+        if scope is not None:
+            deputies = people.filter(
+                Q(departments__in=scope) | Q(pk__in=self.instance.deputies.all()
+                                              if self.instance.pk else [])
+            ).distinct()
+        self.fields["deputies"].queryset = deputies
+        if not self.instance.pk:
+            self.initial.setdefault("owner", user.pk)
+        else:
+            self.initial["deputies"] = list(self.instance.deputies.all())
+        for name in CHECKLIST_TEXT_FIELDS:
+            self.fields[name].widget.attrs["rows"] = 3
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.clean_account_url()
+        owner = data.get("owner")
+        if owner and owner in (data.get("deputies") or []):
+            self.add_error("deputies", _("Den operativt ansvariga kan inte också vara "
+                                         "ställföreträdande."))
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "deputies"}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(label=_("Kommentar (valfri)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ActivateForm(forms.Form):
+    channel_strategy = forms.CharField(
+        label=_("Överenskommen kanalstrategi"), widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Tas fram av kommunikationsavdelningen tillsammans med verksamheten."),
+    )
+
+
+class StartClosingForm(forms.Form):
+    planned_on = forms.DateField(label=_("Planerat avslut"), widget=DATE_WIDGET)
+    reason = forms.CharField(label=_("Skäl till avslut"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FollowerNoticeForm(forms.Form):
+    """A notice to followers (REG-9): the guideline names what it must say."""
+
+    published_on = forms.DateField(label=_("Publicerad"), widget=DATE_WIDGET)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    has_reason = forms.BooleanField(label=_("Meddelandet förklarar varför kontot stängs"))
+    has_thanks = forms.BooleanField(label=_("Meddelandet tackar följarna för engagemanget"))
+    has_pointer = forms.BooleanField(label=_("Meddelandet hänvisar till kommunens centrala konto"))
+
+    def clean_published_on(self) -> dt.date:
+        day = self.cleaned_data["published_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("Registrera meddelanden som redan är publicerade."))
+        return day
+
+
+class PeopleForm(forms.Form):
+    owner = UserChoiceField(label=_("Operativt ansvarig"), queryset=User.objects.none())
+    deputies = UsersChoiceField(label=_("Ställföreträdande"), queryset=User.objects.none(),
+                                widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_queryset()
+        self.fields["deputies"].queryset = staff_queryset()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("owner") and data.get("owner") in (data.get("deputies") or []):
+            self.add_error("deputies", _("Den operativt ansvariga kan inte också vara "
+                                         "ställföreträdande."))
+        return data
+
+
+class SubstituteForm(forms.Form):
+    user = UserChoiceField(label=_("Ersättare"), queryset=User.objects.none())
+    stands_in_for = UserChoiceField(label=_("Ersätter"), queryset=User.objects.none())
+    starts_on = forms.DateField(label=_("Från"), widget=DATE_WIDGET)
+    ends_on = forms.DateField(label=_("Till och med"), widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, account: SocialAccount, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="substitute", **kwargs)
+        self.fields["user"].queryset = staff_queryset()
+        self.fields["stands_in_for"].queryset = User.objects.filter(
+            Q(pk=account.owner_id) | Q(deputy_accounts=account)).distinct()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("Slutdatum kan inte ligga före startdatum."))
+        return data
+
+
+class CredentialHolderForm(forms.Form):
+    user = UserChoiceField(label=_("Person som har inloggningsuppgifterna"),
+                           queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="holder", **kwargs)
+        self.fields["user"].queryset = staff_queryset()
+
+
+class CredentialsLocationForm(forms.Form):
+    location = forms.CharField(
+        label=_("Var inloggningsuppgifterna förvaras"), max_length=300,
+        help_text=_("T.ex. ”kommunens lösenordshanterare, valv Kultur och fritid”. Skriv "
+                    "aldrig lösenordet här."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="location", **kwargs)
+
+    def clean_location(self) -> str:
+        text = self.cleaned_data["location"]
+        # REG-5: the system never stores a password; refuse text that looks like one.
+        if re.search(r"(lösen(ord)?|password|pwd)\s*[:=]", text, re.IGNORECASE):
+            raise forms.ValidationError(_("Skriv var uppgifterna finns, inte själva lösenordet."))
+        return text
+
+
+class AssignmentForm(forms.Form):
+    user = UserChoiceField(label=_("Medarbetare"), queryset=User.objects.none())
+    accounts = forms.ModelMultipleChoiceField(
+        label=_("Konton"), queryset=SocialAccount.objects.none(),
+        widget=forms.CheckboxSelectMultiple)
+    granted_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE_WIDGET,
+                                 initial=timezone.localdate)
+    note = forms.CharField(label=_("Uppdragets omfattning"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="assignment", **kwargs)
+        self.fields["user"].queryset = staff_queryset()
+        self.fields["accounts"].queryset = accounts
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = SocialAccount
+        fields = ["posts_per_week", "annual_plan"]
+
+
+class ActivityForm(forms.Form):
+    week = forms.DateField(label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET)
+    posts = forms.IntegerField(label=_("Antal inlägg"), min_value=0, max_value=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="activity", **kwargs)
+        today = timezone.localdate()
+        self.fields["week"].initial = today - dt.timedelta(days=today.weekday() + 7)
+
+
+WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+def parse_week(text: str) -> dt.date:
+    """Return the Monday of an ISO week (2026-W05) or of the week of a date (2026-01-28)."""
+    text = text.strip()
+    match = WEEK_RE.match(text)
+    if match:
+        return dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    day = dt.date.fromisoformat(text)
+    return day - dt.timedelta(days=day.weekday())
+
+
+class ActivityImportForm(forms.Form):
+    """A CSV of weeks and posts: `vecka;inlägg` (or comma), weeks as 2026-W05 or dates."""
+
+    file = forms.FileField(
+        label=_("CSV-fil"),
+        help_text=_("Två kolumner: vecka (t.ex. 2026-W05 eller ett datum) och antal inlägg. "
+                    "Rubrikrad tillåten. Semikolon eller komma."),
+    )
+    MAX_BYTES = 200_000
+
+    def clean_file(self) -> list[tuple[dt.date, int]]:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("Filen är för stor."))
+        raw = upload.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")  # Excel's Swedish default
+        delimiter = ";" if text.count(";") >= text.count(",") else ","
+        rows: dict[dt.date, int] = {}
+        errors = []
+        for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            cells = [c.strip() for c in row]
+            if not any(cells):
+                continue
+            if len(cells) < 2:
+                errors.append(_("Rad %(n)s: två kolumner behövs.") % {"n": number})
+                continue
+            try:
+                week = parse_week(cells[0])
+                posts = int(cells[1])
+            except ValueError:
+                if number == 1:
+                    continue  # a header row
+                errors.append(_("Rad %(n)s: ”%(row)s” förstås inte.")
+                              % {"n": number, "row": ";".join(cells)})
+                continue
+            if posts < 0:
+                errors.append(_("Rad %(n)s: antalet kan inte vara negativt.") % {"n": number})
+                continue
+            rows[week] = posts
+        if errors:
+            raise forms.ValidationError(errors[:10])
+        if not rows:
+            raise forms.ValidationError(_("Filen innehåller inga veckor."))
+        return sorted(rows.items())
+
+
+class RegisterFilterForm(forms.Form):
+    q = forms.CharField(label=_("Sök"), required=False)
+    state = forms.ChoiceField(label=_("Status"), required=False,
+                              choices=[("", _("Alla"))] + list(SocialAccount.State.choices))
+    department = forms.ModelChoiceField(label=_("Verksamhet"), required=False,
+                                        queryset=Department.objects.all(),
+                                        empty_label=_("Alla"))
+    platform = forms.ModelChoiceField(label=_("Plattform"), required=False, queryset=None,
+                                      empty_label=_("Alla"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from registry.models import Platform
+
+        self.fields["platform"].queryset = Platform.objects.all()
+
+    def apply(self, qs: Any) -> Any:
+        if not self.is_valid():
+            return qs
+        data = self.cleaned_data
+        if data["q"]:
+            qs = qs.filter(Q(name__icontains=data["q"]) | Q(url__icontains=data["q"]))
+        if data["state"]:
+            qs = qs.filter(state=data["state"])
+        if data["department"]:
+            qs = qs.filter(department=data["department"])
+        if data["platform"]:
+            qs = qs.filter(platform=data["platform"])
+        return qs
+
+
+class VerifyForm(forms.Form):
+    url = forms.CharField(label=_("Kontots adress"), max_length=1000)
+
