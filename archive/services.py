@@ -8,6 +8,8 @@ transaction.
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +18,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from archive.models import Snapshot, SnapshotSource, period_for
+from archive.models import FixityCheck, Snapshot, SnapshotSource, period_for
 from registry.models import SocialAccount
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 
@@ -126,18 +130,24 @@ def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
         except IntegrityError:
             continue  # another planner run made it first
         created.append(snapshot)
-    # Heal lost messages: queued periodic snapshots that nothing is working on.
-    stale = timezone.now() - timezone.timedelta(hours=6)
-    for pk in Snapshot.objects.filter(
-        period=period,
-        context=Snapshot.Context.PERIODIC,
-        status=Snapshot.Status.QUEUED,
-        updated_at__lt=stale,
-        sources__isnull=True,
-        account__platform__login_wall=False,
-    ).values_list("pk", flat=True):
-        from archive.tasks import capture_snapshot
+    # Heal lost messages: snapshots queued long ago, or "in progress" past the hard time
+    # limit (their worker died), are queued again; the claim decides who does them.
+    stale = timezone.now() - timezone.timedelta(hours=1)
+    from django.db.models import Q
 
+    from archive.tasks import capture_snapshot
+
+    waiting = Snapshot.objects.filter(
+        Q(status=Snapshot.Status.QUEUED, updated_at__lt=stale)
+        | Q(
+            status__in=[
+                Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING,
+                Snapshot.Status.VALIDATING,
+            ],
+            updated_at__lt=_stale_before(),
+        )
+    ).exclude(account__platform__login_wall=True, sources__isnull=True)
+    for pk in waiting.values_list("pk", flat=True).distinct():
         capture_snapshot.delay(pk)
     return created
 
@@ -172,3 +182,234 @@ def add_uploads(*, snapshot: Snapshot, uploads: Iterable[UploadedFile], by: User
     )
     _queue(snapshot)
     return snapshot
+
+
+# --- doing the work (called by archive.tasks and the snapshot command) ----------------------
+
+
+class Outcome:
+    """What became of one run: stored, failed, to be retried in `retry_in` s, or not ours."""
+
+    def __init__(self, snapshot: Snapshot | None, retry_in: int | None = None) -> None:
+        self.snapshot = snapshot
+        self.retry_in = retry_in
+
+
+def _stale_before() -> Any:
+    from django.conf import settings
+
+    # A task never runs longer than the hard time limit, so a snapshot still "in progress"
+    # after that has lost its worker (killed, machine gone) and may be taken again.
+    return timezone.now() - timezone.timedelta(seconds=settings.CELERY_TASK_HARD_TIME_LIMIT)
+
+
+def claim(snapshot_id: int) -> bool:
+    """Take a snapshot for work with one conditional UPDATE; False if not ours to do.
+
+    Queued ones are taken; in-progress ones only when their worker must be dead. The
+    attempt counter lives in the row, so the cap holds across workers and restarts.
+    """
+    from django.conf import settings
+    from django.db.models import F, Q
+
+    in_progress = [
+        Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING, Snapshot.Status.VALIDATING
+    ]
+    claimable = Q(status=Snapshot.Status.QUEUED) | Q(
+        status__in=in_progress, updated_at__lt=_stale_before()
+    )
+    now = timezone.now()
+    taken = Snapshot.objects.filter(
+        claimable, pk=snapshot_id, attempts__lt=settings.ARCHIVE_MAX_ATTEMPTS
+    ).update(
+        status=Snapshot.Status.CAPTURING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        updated_at=now,
+        last_error="",
+    )
+    if taken == 1:
+        return True
+    # Out of attempts (e.g. the worker died every time): fail it visibly.
+    Snapshot.objects.filter(
+        claimable, pk=snapshot_id, attempts__gte=settings.ARCHIVE_MAX_ATTEMPTS
+    ).update(
+        status=Snapshot.Status.FAILED,
+        last_error="Inga försök kvar: arbetet avbröts varje gång (arbetaren stoppades).",
+        updated_at=now,
+    )
+    return False
+
+
+def process_snapshot(snapshot_id: int) -> Outcome:
+    """Capture, render, validate and store one snapshot; safe to call twice.
+
+    Slow I/O (the browser, fetching, rendering, validating, writing the file) runs outside
+    any transaction; only the final bookkeeping is one short transaction. ARC-1: a
+    snapshot counts (STORED) only when its PDF/A passed validation and its checksum is
+    recorded.
+    """
+    import hashlib
+
+    import pikepdf
+    from django.conf import settings
+
+    from archive import capture as capturing
+    from archive.storage import convention_name, save_new
+    from nykvarn_sm.lib import pdfa
+
+    if not claim(snapshot_id):
+        return Outcome(None)
+    snapshot = Snapshot.objects.select_related(
+        "account__platform", "account__department__parent", "requested_by"
+    ).get(pk=snapshot_id)
+    try:
+        page = capturing.capture_snapshot_page(snapshot)
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            status=Snapshot.Status.RENDERING,
+            method=page.method,
+            final_url=page.final_url[:2000],
+            http_status=page.http_status,
+            page_title=page.title,
+            captured_at=page.captured_at,
+            raw_sha256=page.raw_sha256,
+            updated_at=timezone.now(),
+        )
+        data = capturing.build_pdf(snapshot, page)
+        snapshot.advance(Snapshot.Status.VALIDATING)
+        result = pdfa.validate_pdfa(data)
+        with pikepdf.open(io.BytesIO(data)) as opened:
+            pages = len(opened.pages)
+        validation = {
+            "validation_passed": result.passed,
+            "validator": result.validator[:120],
+            "validator_version": result.version[:60],
+            "validation_messages": result.messages,
+            "pdfa_variant": pdfa.variant(),
+            "page_count": pages,
+        }
+        if not result.passed:
+            # The same input renders the same file: retrying would not help. Visible, not
+            # silent: the list shows the failure and the validator's messages.
+            Snapshot.objects.filter(pk=snapshot.pk).update(
+                status=Snapshot.Status.FAILED,
+                last_error="PDF/A-valideringen underkände filen: "
+                + "; ".join(result.messages)[:2000],
+                updated_at=timezone.now(),
+                **validation,
+            )
+            _record_failure(snapshot, "validation")
+            snapshot.refresh_from_db()
+            return Outcome(snapshot)
+        account = snapshot.account
+        name = save_new(
+            account.department.office.name,
+            convention_name(
+                platform=account.platform.name,
+                department=account.department.name,
+                day=timezone.localtime(page.captured_at).date(),
+                context=snapshot.context_label,
+            ),
+            data,
+        )
+        with transaction.atomic():
+            Snapshot.objects.filter(pk=snapshot.pk).update(
+                status=Snapshot.Status.STORED,
+                file_name=name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                stored_at=timezone.now(),
+                updated_at=timezone.now(),
+                last_error="",
+                **validation,
+            )
+            snapshot.refresh_from_db()
+            AuditEvent.record(
+                actor=None,
+                action="archive.snapshot_stored",
+                target=snapshot,
+                details={"file": name, "sha256": snapshot.sha256, "method": page.method},
+            )
+        return Outcome(snapshot)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        permanent = isinstance(exc, capturing.PermanentCaptureError)
+        snapshot.refresh_from_db()
+        message = f"{type(exc).__name__}: {exc}"[:4000]
+        if not permanent and snapshot.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
+            Snapshot.objects.filter(pk=snapshot.pk).update(
+                status=Snapshot.Status.QUEUED, last_error=message, updated_at=timezone.now()
+            )
+            delay = settings.ARCHIVE_RETRY_BACKOFF * 2 ** (snapshot.attempts - 1)
+            snapshot.refresh_from_db()
+            return Outcome(snapshot, retry_in=delay)
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            status=Snapshot.Status.FAILED, last_error=message, updated_at=timezone.now()
+        )
+        _record_failure(snapshot, "permanent" if permanent else "attempts")
+        snapshot.refresh_from_db()
+        log.warning("Snapshot %s failed: %s", snapshot.pk, message)
+        return Outcome(snapshot)
+
+
+def _record_failure(snapshot: Snapshot, reason: str) -> None:
+    AuditEvent.record(
+        actor=None, action="archive.snapshot_failed", target=snapshot, details={"reason": reason}
+    )
+
+
+# --- fixity ------------------------------------------------------------------------------------
+
+
+def verify_archive(*, triggered_by: str, alert: bool = False) -> FixityCheck:
+    """Recompute the SHA-256 of every stored file; record and report missing or changed ones.
+
+    Issue 5 "Storage, naming, fixity". The reading happens outside any transaction; each
+    snapshot's result is written as it is found. With `alert`, the communications office
+    and the archivists are told by e-mail when something is wrong.
+    """
+    from archive.storage import archive_storage, sha256_of
+
+    check = FixityCheck.objects.create(triggered_by=triggered_by)
+    storage = archive_storage()
+    problems: list[dict[str, Any]] = []
+    count = 0
+    for snapshot in Snapshot.objects.stored().order_by("pk").iterator():
+        count += 1
+        if not storage.exists(snapshot.file_name):
+            found, problem = "", "saknas"
+        else:
+            found = sha256_of(snapshot.file_name)
+            problem = "" if found == snapshot.sha256 else "ändrad"
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            verified_at=timezone.now(), fixity_ok=not problem
+        )
+        if problem:
+            problems.append(
+                {"snapshot": snapshot.pk, "file": snapshot.file_name, "problem": problem,
+                 "expected": snapshot.sha256, "found": found}
+            )
+    with transaction.atomic():
+        FixityCheck.objects.filter(pk=check.pk).update(
+            finished_at=timezone.now(), files_checked=count, problems=problems
+        )
+        check.refresh_from_db()
+        AuditEvent.record(
+            actor=None,
+            action="archive.verified",
+            target=check,
+            details={"files": count, "problems": len(problems)},
+        )
+        if problems and alert:
+            from accounts.models import Role, User
+            from accounts.notify import notify
+
+            notify(
+                User.objects.filter(
+                    is_active=True,
+                    roles__code__in=[Role.Code.COMMUNICATIONS, Role.Code.ARCHIVIST],
+                ).distinct(),
+                subject=f"Arkivkontrollen hittade {len(problems)} avvikelser",
+                template="archive/email/fixity_alert.txt",
+                context={"check": check, "problems": problems},
+            )
+    return check

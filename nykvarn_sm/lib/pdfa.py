@@ -343,23 +343,57 @@ def render_pdfa(
     dc:creator (organisation and department). Remote resources are fetched through
     safe_fetch only; file:// is refused.
     """
-    import pikepdf
+    return render_pdfa_parts([(html, base_url)], title=title, author=author, subject=subject)
+
+
+def render_pdfa_parts(
+    parts: list[tuple[str, str | None]],
+    *,
+    title: str,
+    author: str,
+    subject: str = "",
+    append_pdfs: list[bytes] | None = None,
+) -> bytes:
+    """Render several HTML documents (html, base_url) one after the other as one PDF/A.
+
+    Each part keeps its own style sheets (the archive's cover, then a page rendered as
+    it was fetched). `append_pdfs` are PDF files whose pages follow (uploaded prints);
+    they are made opaque like the rest, and validation tells whether they conform.
+    """
     import weasyprint
 
     name, part, conformance = VARIANTS[variant()]
-    document = weasyprint.HTML(
-        string=printable_html(html), base_url=base_url, url_fetcher=make_url_fetcher()
-    )
-    raw = document.write_pdf(
-        pdf_variant=name,
-        stylesheets=[weasyprint.CSS(string=ARCHIVE_CSS)],
-        uncompressed_pdf=False,
+    fetcher = make_url_fetcher()
+    archive_css = weasyprint.CSS(string=ARCHIVE_CSS)
+    documents = [
+        weasyprint.HTML(
+            string=printable_html(html), base_url=base, url_fetcher=fetcher
+        ).render(stylesheets=[archive_css], pdf_variant=name)
+        for html, base in parts
+    ]
+    pages = [page for document in documents for page in document.pages]
+    raw = documents[0].copy(pages).write_pdf(pdf_variant=name, uncompressed_pdf=False)
+    return _finish(
+        raw, title=title, author=author, subject=subject, part=part,
+        conformance=conformance, append_pdfs=append_pdfs or [],
     )
 
+
+def _finish(
+    raw: bytes, *, title: str, author: str, subject: str, part: int, conformance: str,
+    append_pdfs: list[bytes],
+) -> bytes:
+    """Append pages, remove transparency (PDF/A-1) and write metadata as elements."""
+    import pikepdf
+    import weasyprint
+
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    producer = f"WeasyPrint {weasyprint.__version__}"
+    producer = f"WeasyPrint {weasyprint.__version__}; pikepdf {pikepdf.__version__}"
     creator_tool = software_version()
     with pikepdf.open(io.BytesIO(raw)) as pdf:
+        for extra in append_pdfs:
+            with pikepdf.open(io.BytesIO(extra)) as other:
+                pdf.pages.extend(other.pages)
         if part == 1:
             _remove_transparency(pdf)
         pdf.Root.Metadata = pdf.make_stream(
@@ -388,6 +422,8 @@ def render_pdfa(
             fix_metadata_version=False,
             object_stream_mode=pikepdf.ObjectStreamMode.disable,  # PDF/A-1 is PDF 1.4
             deterministic_id=True,
+            min_version="1.4" if part == 1 else "1.7",
+            force_version="1.4" if part == 1 else None,
         )
     return out.getvalue()
 

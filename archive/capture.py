@@ -1,0 +1,372 @@
+"""Capturing an account's page (layout and content) and making its PDF/A (ARC-1).
+
+Three ways in, one way out:
+- a real browser: Playwright driving Debian's Chromium (settings.ARCHIVE_CHROMIUM_PATH;
+  never a downloaded browser): wait for load, network quiet and a settle delay so that
+  content added by scripts is there, hide cookie banners, take a full-page screenshot
+  (the layout) and the visible text with its links (the content);
+- the fallback when no browser is installed: fetch the HTML through safe_fetch and render
+  it with WeasyPrint, scripts removed;
+- uploads, for pages behind a login wall: screenshots (PNG, JPEG) or a PDF print.
+Each becomes the same PDF/A: a cover page, the layout across as many A4 pages as it
+needs, then the text. Nothing here runs inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from nykvarn_sm.lib import pdfa, safe_fetch
+
+log = logging.getLogger(__name__)
+
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# Common consent banners, hidden on every platform; platforms add their own selectors.
+DEFAULT_COOKIE_SELECTORS = [
+    "#onetrust-banner-sdk", "#onetrust-consent-sdk", "#CybotCookiebotDialog",
+    "#cookie-banner", ".cookie-banner", "#cookieConsent", ".cc-window",
+    "[aria-label*='cookie' i][role='dialog']", "[id*='cookie-consent' i]",
+]
+# Pixels of screenshot per A4 page: 180 mm wide content, 267 mm high.
+A4_RATIO = 267 / 180
+
+
+class CaptureError(Exception):
+    """The page could not be captured; worth trying again later."""
+
+
+class PermanentCaptureError(CaptureError):
+    """Trying again will not help (a refused address, no upload for a login wall)."""
+
+
+@dataclass
+class Capture:
+    method: str
+    captured_at: dt.datetime
+    final_url: str = ""
+    http_status: int | None = None
+    title: str = ""
+    images: list[bytes] = field(default_factory=list)  # layout, as JPEG/PNG
+    text: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)
+    html: str = ""  # fallback: the page itself, scripts removed
+    pdfs: list[bytes] = field(default_factory=list)  # uploaded prints
+    raw_sha256: str = ""
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+def browser_available() -> bool:
+    if not Path(settings.ARCHIVE_CHROMIUM_PATH).exists():
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
+    """Capture `url` in Chromium; every request the page makes is checked by safe_fetch."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    try:
+        safe_fetch.check_url(url)
+    except safe_fetch.UnsafeURLError as exc:
+        raise PermanentCaptureError(str(exc)) from exc
+    except safe_fetch.FetchError as exc:
+        raise CaptureError(str(exc)) from exc
+
+    verdicts: dict[str, bool] = {}
+    refused: list[str] = []
+
+    def guard(route: Any) -> None:
+        request_url = route.request.url
+        scheme = request_url.split(":", 1)[0].lower()
+        if scheme in ("data", "blob", "about"):
+            route.continue_()
+            return
+        origin = re.match(r"^[a-z]+://[^/?#]+", request_url, re.I)
+        key = origin.group(0).lower() if origin else request_url
+        if key not in verdicts:
+            verdicts[key] = scheme in ("http", "https") and safe_fetch.is_allowed_url(
+                request_url
+            )
+        if verdicts[key]:
+            route.continue_()
+        else:
+            refused.append(request_url)
+            route.abort("blockedbyclient")
+
+    timeout_ms = settings.ARCHIVE_NAVIGATION_TIMEOUT * 1000
+    width = settings.ARCHIVE_VIEWPORT_WIDTH
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=settings.ARCHIVE_CHROMIUM_PATH, args=BROWSER_ARGS
+            )
+            try:
+                context = browser.new_context(
+                    viewport={"width": width, "height": 900},
+                    locale="sv-SE",
+                    timezone_id=settings.TIME_ZONE,
+                    service_workers="block",
+                    accept_downloads=False,
+                    user_agent=None,
+                )
+                context.route("**/*", guard)
+                page = context.new_page()
+                page.set_default_timeout(timeout_ms)
+                response = page.goto(url, wait_until="load", timeout=timeout_ms)
+                # Pages that poll forever never go quiet: the settle delay still applies.
+                with contextlib.suppress(PlaywrightTimeout):
+                    page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 10_000))
+                page.wait_for_timeout(settings.ARCHIVE_SETTLE_SECONDS * 1000)
+                selectors = [*DEFAULT_COOKIE_SELECTORS, *cookie_selectors]
+                page.add_style_tag(
+                    content=",".join(selectors) + "{display:none !important}"
+                    " html,body{overflow:visible !important}"
+                )
+                height = page.evaluate(
+                    "Math.max(document.body ? document.body.scrollHeight : 0,"
+                    " document.documentElement.scrollHeight)"
+                )
+                clip_height = max(1, min(int(height), settings.ARCHIVE_MAX_PAGE_HEIGHT))
+                screenshot = page.screenshot(
+                    full_page=True,
+                    type="png",
+                    animations="disabled",
+                    clip={"x": 0, "y": 0, "width": width, "height": clip_height},
+                )
+                text = page.evaluate("document.body ? document.body.innerText : ''")
+                links = page.evaluate(
+                    "Array.from(document.querySelectorAll('a[href]')).map("
+                    "a => [(a.innerText || a.title || '').trim(), a.href])"
+                )
+                title = page.title()
+                final_url = page.url
+                status = response.status if response is not None else None
+            finally:
+                browser.close()
+    except PlaywrightTimeout as exc:
+        raise CaptureError(f"Sidan laddades inte inom tidsgränsen: {exc}") from exc
+    except PlaywrightError as exc:
+        raise CaptureError(f"Webbläsaren kunde inte hämta sidan: {exc}") from exc
+    if final_url != url:
+        try:
+            safe_fetch.check_url(final_url)
+        except (safe_fetch.UnsafeURLError, safe_fetch.FetchError) as exc:
+            raise PermanentCaptureError(f"Sidan ledde vidare till {final_url}: {exc}") from exc
+    if refused:
+        log.info("Refused %d requests while capturing %s", len(refused), url)
+    return Capture(
+        method="browser",
+        captured_at=timezone.now(),
+        final_url=final_url,
+        http_status=status,
+        title=title[:500],
+        images=_layout_strips(screenshot),
+        text=text,
+        links=[(t[:200], h) for t, h in links if h.startswith(("http://", "https://"))][:500],
+        raw_sha256=hashlib.sha256(screenshot).hexdigest(),
+    )
+
+
+def _layout_strips(image_bytes: bytes) -> list[bytes]:
+    """Cut a full-page screenshot into A4-high strips, flattened, as JPEG (no alpha)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(image_bytes))
+    image.load()
+    if image.mode != "RGB":
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    strip_height = int(image.width * A4_RATIO)
+    strips = []
+    for top in range(0, image.height, strip_height):
+        box = (0, top, image.width, min(image.height, top + strip_height))
+        out = io.BytesIO()
+        image.crop(box).save(out, format="JPEG", quality=90, subsampling=0)
+        strips.append(out.getvalue())
+    return strips
+
+
+# --- the fallback ------------------------------------------------------------------------------
+
+_SCRIPTS = re.compile(
+    r"<(script|iframe|object|embed|template)\b.*?</\1\s*>|<(script|iframe|embed|object)\b[^>]*/?>",
+    re.S | re.I,
+)
+_EVENT_ATTRS = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.I)
+_META_REFRESH = re.compile(r"<meta[^>]+http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def strip_scripts(html: str) -> str:
+    """Remove scripts, frames, plug-ins, event handlers and refreshes from a page."""
+    html = _SCRIPTS.sub("", html)
+    html = _EVENT_ATTRS.sub("", html)
+    html = _META_REFRESH.sub("", html)
+    return re.sub(r"</?noscript[^>]*>", "", html, flags=re.I)
+
+
+def capture_with_fallback(url: str) -> Capture:
+    """Fetch the page's HTML (no scripts run) for WeasyPrint to render."""
+    try:
+        result = safe_fetch.fetch(url)
+    except safe_fetch.UnsafeURLError as exc:
+        raise PermanentCaptureError(str(exc)) from exc
+    except safe_fetch.FetchError as exc:
+        raise CaptureError(str(exc)) from exc
+    html = strip_scripts(result.text())
+    title_match = _TITLE.search(html)
+    title = _TAGS.sub("", title_match.group(1)).strip() if title_match else ""
+    return Capture(
+        method="fallback",
+        captured_at=timezone.now(),
+        final_url=result.url,
+        http_status=result.status,
+        title=title[:500],
+        html=html,
+        raw_sha256=hashlib.sha256(result.body).hexdigest(),
+    )
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def capture_from_files(files: list[tuple[str, bytes]]) -> Capture:
+    """Make a capture of uploaded screenshots (PNG, JPEG) and PDF prints, in order."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not files:
+        raise PermanentCaptureError(
+            "Sidan kräver inloggning: ladda upp skärmbilder eller en PDF-utskrift."
+        )
+    digest = hashlib.sha256()
+    images: list[bytes] = []
+    pdfs: list[bytes] = []
+    for name, data in files:
+        digest.update(hashlib.sha256(data).digest())
+        if data[:5] == b"%PDF-":
+            pdfs.append(data)
+            continue
+        try:
+            Image.open(io.BytesIO(data)).verify()
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise PermanentCaptureError(f"{name} är varken PNG, JPEG eller PDF.") from exc
+        images.extend(_layout_strips(data))
+    return Capture(
+        method="upload",
+        captured_at=timezone.now(),
+        images=images,
+        pdfs=pdfs,
+        raw_sha256=digest.hexdigest(),
+    )
+
+
+# --- the PDF/A ---------------------------------------------------------------------------------
+
+
+def capture_snapshot_page(snapshot: Any) -> Capture:
+    """Capture the snapshot's page by the method its account needs."""
+    sources = list(snapshot.sources.all())
+    if sources or snapshot.method == "upload" or snapshot.account.platform.login_wall:
+        files = []
+        for source in sources:
+            with source.file.open("rb") as handle:
+                files.append((source.original_name, handle.read()))
+        return capture_from_files(files)
+    if browser_available():
+        selectors = [
+            s.strip()
+            for s in snapshot.account.platform.cookie_banner_selectors.splitlines()
+            if s.strip()
+        ]
+        return capture_with_browser(snapshot.source_url, cookie_selectors=selectors)
+    return capture_with_fallback(snapshot.source_url)
+
+
+def document_title(snapshot: Any, capture: Capture) -> str:
+    """Return the file's name without ".pdf": the XMP title (ARC-3)."""
+    from archive.storage import convention_name
+
+    account = snapshot.account
+    return convention_name(
+        platform=account.platform.name,
+        department=account.department.name,
+        day=timezone.localtime(capture.captured_at).date(),
+        context=snapshot.context_label,
+    ).removesuffix(".pdf")
+
+
+def build_pdf(snapshot: Any, capture: Capture) -> bytes:
+    """Render the cover page, the layout and the text as one PDF/A."""
+    import base64
+
+    account = snapshot.account
+    title = document_title(snapshot, capture)
+    method_label = {
+        "browser": "webbläsare (Chromium via Playwright)",
+        "fallback": "HTML utan skript, återgiven med WeasyPrint (ingen webbläsare installerad)",
+        "upload": "uppladdade skärmbilder/PDF-utskrift (sidan kräver inloggning)",
+    }[capture.method]
+    requested_by = (
+        f"{snapshot.requested_by} ({snapshot.requested_by.email})"
+        if snapshot.requested_by
+        else snapshot.requested_via or "systemet"
+    )
+    with translation.override("sv"):
+        cover = render_to_string(
+            "archive/pdf/snapshot.html",
+            {
+                "title": title,
+                "organisation": settings.ORGANISATION_NAME,
+                "account": account,
+                "office": account.department.office,
+                "snapshot": snapshot,
+                "capture": capture,
+                "captured_local": timezone.localtime(capture.captured_at),
+                "captured_utc": capture.captured_at.astimezone(dt.UTC),
+                "method_label": method_label,
+                "requested_by": requested_by,
+                "software": pdfa.software_version(),
+                "variant": pdfa.variant().upper(),
+                "images": [
+                    "data:image/jpeg;base64," + base64.b64encode(i).decode("ascii")
+                    for i in capture.images
+                ],
+            },
+        )
+    parts: list[tuple[str, str | None]] = [(cover, None)]
+    if capture.html:
+        parts.append((capture.html, capture.final_url or snapshot.source_url))
+    author = f"{settings.ORGANISATION_NAME}, {account.department.name}"
+    return pdfa.render_pdfa_parts(
+        parts,
+        title=title,
+        author=author,
+        subject=f"{account.platform.name} {account.name} {account.url}",
+        append_pdfs=capture.pdfs,
+    )

@@ -1,0 +1,84 @@
+"""Capture an account's page now, synchronously, and print the stored file's path."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from archive import services
+from archive.models import Snapshot
+from archive.storage import archive_storage
+from registry.models import SocialAccount
+
+
+def _context(value: str) -> str:
+    """Accept a context's code ("change") or its Swedish words ("inför förändring")."""
+    for code, label in Snapshot.Context.choices:
+        if value.strip().lower() in (code, str(label).lower()):
+            return code
+    raise CommandError(
+        "Okänt sammanhang; använd något av: "
+        + ", ".join(f"{code} ({label})" for code, label in Snapshot.Context.choices)
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Ta ett arkivuttag nu: --account ID [--context TEXT] [--from-file PATH ...], "
+        "eller --due för att köra planeraren."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--account", type=int, help="Kontots id.")
+        parser.add_argument("--context", default="manual", help="periodic, change, closing, manual")
+        parser.add_argument("--note", default="", help="Anteckning på försättsbladet.")
+        parser.add_argument(
+            "--from-file", nargs="+", default=[], metavar="PATH",
+            help="Skärmbilder (PNG, JPEG) eller PDF-utskrift, för sidor bakom inloggning.",
+        )
+        parser.add_argument("--due", action="store_true", help="Kör planeraren nu.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["due"]:
+            created = services.plan_periodic_snapshots()
+            self.stdout.write(f"{len(created)} periodiska uttag köade.")
+            return
+        if not options["account"]:
+            raise CommandError("Ange --account ID eller --due.")
+        try:
+            account = SocialAccount.objects.get(pk=options["account"])
+        except SocialAccount.DoesNotExist as exc:
+            raise CommandError(f"Inget konto med id {options['account']}.") from exc
+        uploads = []
+        for name in options["from_file"]:
+            path = Path(name)
+            if not path.is_file():
+                raise CommandError(f"Filen finns inte: {path}")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            uploads.append(SimpleUploadedFile(path.name, path.read_bytes(), content_type))
+        snapshot = services.request_snapshot(
+            account=account,
+            context=_context(options["context"]),
+            by=None,
+            via="kommandot snapshot",
+            note=options["note"],
+            uploads=uploads,
+            queue=False,
+        )
+        while True:
+            outcome = services.process_snapshot(snapshot.pk)
+            snapshot.refresh_from_db()
+            if outcome.retry_in is None:
+                break
+            self.stderr.write(f"Försök {snapshot.attempts} misslyckades: {snapshot.last_error}")
+        if snapshot.status != Snapshot.Status.STORED:
+            raise CommandError(f"Uttaget misslyckades: {snapshot.last_error}")
+        storage = archive_storage()
+        try:
+            self.stdout.write(storage.path(snapshot.file_name))
+        except NotImplementedError:
+            self.stdout.write(snapshot.file_name)

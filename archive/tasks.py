@@ -1,0 +1,46 @@
+"""The archive's Celery tasks: thin wrappers that take ids and call one service function.
+
+Delivery is at-least-once (acks_late, reject on worker lost, prefetch 1; see settings):
+a task may run twice, so each claims its work with a conditional UPDATE first
+(archive.services.claim) and the attempt count lives in the database.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # the cap is ARCHIVE_MAX_ATTEMPTS, counted in the database
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
+)
+def capture_snapshot(self, snapshot_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Capture, render, validate and store one snapshot (ARC-1)."""
+    from archive.services import process_snapshot
+
+    outcome = process_snapshot(snapshot_id)
+    if outcome.retry_in is not None:
+        # Exponential backoff: ARCHIVE_RETRY_BACKOFF × 2^(attempt−1) seconds.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.snapshot.status if outcome.snapshot else "not-claimed"
+
+
+@shared_task
+def plan_snapshots() -> int:
+    """Daily: make sure every active account has its periodic snapshot (ARC-1)."""
+    from archive.services import plan_periodic_snapshots
+
+    return len(plan_periodic_snapshots())
+
+
+@shared_task(time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+def verify_archive() -> int:
+    """Monthly: recompute every stored file's SHA-256 and alert on differences."""
+    from archive.services import verify_archive as verify
+
+    return len(verify(triggered_by="månadskontrollen", alert=True).problems)

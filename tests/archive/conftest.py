@@ -1,0 +1,93 @@
+"""A local test site on 127.0.0.1 for the archive's captures (no network needed)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).parent / "site"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/redirect-to-metadata"):
+            # A redirect into the cloud metadata address: must be refused on the next hop.
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+            return
+        if self.path.startswith("/redirect-home"):
+            self.send_response(302)
+            self.send_header("Location", "/index.html")
+            self.end_headers()
+            return
+        if self.path.startswith("/huge"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"x" * 300_000)
+            return
+        super().do_GET()
+
+
+@pytest.fixture(scope="session")
+def test_site_root(tmp_path_factory) -> Path:
+    """The site's files, with a transparent PNG made here."""
+    from PIL import Image, ImageDraw
+
+    root = tmp_path_factory.mktemp("site")
+    shutil.copytree(SITE, root, dirs_exist_ok=True)
+    image = Image.new("RGBA", (120, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((10, 10, 110, 110), fill=(11, 79, 108, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    (root / "transparent.png").write_bytes(buffer.getvalue())
+    return root
+
+
+@pytest.fixture(scope="session")
+def test_site_server(test_site_root):
+    handler = functools.partial(_QuietHandler, directory=str(test_site_root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def test_site(test_site_server, settings) -> str:
+    """The test site's address, with 127.0.0.1 allowed for this test only."""
+    settings.CAPTURE_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.ARCHIVE_SETTLE_SECONDS = 0.6
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    return test_site_server
+
+
+@pytest.fixture
+def site_account(account_a, test_site):
+    """account_a, pointing at the test site; its platform reachable without login here."""
+    account_a.url = f"{test_site}/index.html"
+    account_a.save(update_fields=["url"])
+    account_a.platform.login_wall = False
+    account_a.platform.cookie_banner_selectors = "#cookie-banner"
+    account_a.platform.save()
+    return account_a
+
+
+def pdf_text(data: bytes) -> str:
+    """Return the text of a PDF, as a reader's search would find it."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)

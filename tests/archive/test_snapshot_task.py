@@ -1,0 +1,150 @@
+"""Capturing the local test site end to end: browser, fallback, upload; naming; PDF/A."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from archive import services
+from archive.models import Snapshot
+from nykvarn_sm.lib import pdfa
+from tests.archive.conftest import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(account, *, context=Snapshot.Context.MANUAL, uploads=(), by=None):
+    snapshot = services.request_snapshot(
+        account=account, context=context, by=by, uploads=uploads, queue=False
+    )
+    outcome = services.process_snapshot(snapshot.pk)
+    snapshot.refresh_from_db()
+    return snapshot, outcome
+
+
+def _stored_bytes(snapshot) -> bytes:
+    with storages["archive"].open(snapshot.file_name, "rb") as handle:
+        return handle.read()
+
+
+@pytest.mark.browser
+def test_browser_capture_is_stored_as_valid_pdfa_with_layout_and_content(site_account, operator):
+    snapshot, outcome = _run(site_account, context=Snapshot.Context.BEFORE_CHANGE, by=operator)
+
+    assert snapshot.status == Snapshot.Status.STORED, snapshot.last_error
+    assert snapshot.method == Snapshot.Method.BROWSER
+    # ARC-2, ARC-3: <office>/<Platform> <Department> <YYYY-MM-DD> <context>.pdf
+    today = timezone.localdate().isoformat()
+    assert snapshot.file_name == (
+        f"Kultur och fritid/Facebook Fritidsfabriken {today} inför förändring.pdf"
+    )
+    data = _stored_bytes(snapshot)
+    assert hashlib.sha256(data).hexdigest() == snapshot.sha256
+    assert snapshot.size == len(data)
+    assert snapshot.validation_passed is True
+    assert "PDFBox Preflight" in snapshot.validator
+    assert pdfa.validate_pdfa(data).passed
+    assert snapshot.http_status == 200
+    assert snapshot.page_title == "Fritidsfabriken – Nykvarns kommun"
+    assert len(snapshot.raw_sha256) == 64
+    # Layout: a long page fills several A4 pages of screenshot after the cover.
+    assert snapshot.page_count >= 3
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        images = [
+            name for page in pdf.pages for name, x in page.get_images().items()
+            if x.Width >= 1000
+        ]
+        assert images, "the screenshot of the page is in the PDF"
+        assert pdf.docinfo["/Title"] == (
+            f"Facebook Fritidsfabriken {today} inför förändring"
+        )
+    text = pdf_text(data)
+    # Content: Swedish letters intact, the post a script added after a delay, the whole
+    # long page, emoji written as their names.
+    assert "Välkommen till Fritidsfabrikens sida – åäö ÅÄÖ" in text
+    assert "Nytt inlägg från skriptet" in text
+    assert "Sidans slut: kontakta oss" in text
+    # Emoji: drawn in black and white from DejaVu Sans / Noto Sans Symbols when they have
+    # the glyph, otherwise written as their Unicode name (pdfa.printable).
+    assert "😀" in text
+    assert "[emoji: PARTY POPPER]" in text or "🎉" in text
+    assert "https://www.nykvarn.se/fritid" in text
+    # The cookie banner is hidden from the layout, so its text is not in the page's text.
+    assert "Vi använder kakor" not in text
+    assert "Rasmus Redaktör" in text  # who asked, on the cover
+    assert AuditEvent.objects.filter(action="archive.snapshot_stored").count() == 1
+
+
+def test_fallback_renders_html_without_scripts(site_account, settings):
+    settings.ARCHIVE_CHROMIUM_PATH = "/nonexistent/chromium"
+    snapshot, _ = _run(site_account)
+
+    assert snapshot.status == Snapshot.Status.STORED, snapshot.last_error
+    assert snapshot.method == Snapshot.Method.FALLBACK
+    data = _stored_bytes(snapshot)
+    assert snapshot.validation_passed is True
+    text = pdf_text(data)
+    assert "HTML utan skript" in text
+    assert "Sommarlovsaktiviteter" in text
+    assert "Häng med på sommarläger på Högsjön!" in text
+    assert "Nytt inlägg från skriptet" not in text  # no script ran
+
+
+def test_upload_of_screenshots_and_pdf(account_b, tmp_path):
+    from PIL import Image
+
+    image = Image.new("RGBA", (800, 2400), (255, 255, 255, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    print_pdf = pdfa.render_pdfa(
+        "<p>Utskrift av Instagram-sidan, Hemtjänsten Nykvarn</p>", title="t", author="a"
+    )
+    uploads = [
+        SimpleUploadedFile("skärmbild.png", buffer.getvalue(), "image/png"),
+        SimpleUploadedFile("utskrift.pdf", print_pdf, "application/pdf"),
+    ]
+    snapshot, _ = _run(account_b, uploads=uploads)
+
+    assert snapshot.status == Snapshot.Status.STORED, snapshot.last_error
+    assert snapshot.method == Snapshot.Method.UPLOAD
+    assert snapshot.file_name.startswith("Vård och omsorg/Instagram Hemtjänsten ")
+    text = pdf_text(_stored_bytes(snapshot))
+    assert "uppladdade skärmbilder" in text
+    assert "Utskrift av Instagram-sidan, Hemtjänsten Nykvarn" in text
+
+
+def test_login_wall_without_upload_fails_visibly_without_retrying(account_b):
+    snapshot, outcome = _run(account_b)
+
+    assert snapshot.status == Snapshot.Status.FAILED
+    assert "ladda upp" in snapshot.last_error
+    assert outcome.retry_in is None
+    assert snapshot.attempts == 1
+
+
+def test_name_taken_gets_a_suffix_and_nothing_is_overwritten(site_account, settings):
+    settings.ARCHIVE_CHROMIUM_PATH = "/nonexistent/chromium"
+    first, _ = _run(site_account)
+    second, _ = _run(site_account)
+
+    assert first.file_name != second.file_name
+    assert second.file_name.endswith("manuellt (2).pdf")
+    assert hashlib.sha256(_stored_bytes(first)).hexdigest() == first.sha256
+
+
+def test_closing_snapshot_is_what_registry_asks_for(site_account, settings):
+    settings.ARCHIVE_CHROMIUM_PATH = "/nonexistent/chromium"
+    assert services.has_stored_closing_snapshot(site_account) is False
+    _run(site_account, context=Snapshot.Context.PERIODIC)
+    assert services.has_stored_closing_snapshot(site_account) is False
+    snapshot, _ = _run(site_account, context=Snapshot.Context.BEFORE_CLOSING)
+    assert snapshot.status == Snapshot.Status.STORED
+    assert services.has_stored_closing_snapshot(site_account) is True
