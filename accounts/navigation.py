@@ -31,6 +31,13 @@ ITEMS: list[NavItem] = [
             lambda u: perms.can(u, "registry.view_register")),
     NavItem(_("Kontohälsa"), "registry:health", lambda u: perms.can(u, "registry.view_register")),
     NavItem(_("Officiella kanaler"), "registry:public_list", _logged_in),
+    NavItem(_("Inkommet"), "moderation:incoming_list",
+            lambda u: perms.can(u, "moderation.view")),
+    NavItem(_("Borttagna inlägg"), "moderation:removal_list",
+            lambda u: perms.can(u, "moderation.view")),
+    NavItem(_("Moderationsrapport"), "moderation:report",
+            lambda u: perms.can(u, "moderation.view_reports")),
+    NavItem(_("Arkiv"), "archive:list", lambda u: perms.can(u, "archive.browse")),
     NavItem(_("Administration"), "admin:index", perms.can_use_admin),
 ]
 

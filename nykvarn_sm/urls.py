@@ -12,5 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("moderering/", include("moderation.urls")),
+    path("arkiv/", include("archive.urls")),
     path("", include("registry.urls")),
 ]

@@ -1,0 +1,255 @@
+"""Forms for the removal log and incoming items: they validate and convert, nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from moderation.models import IncomingItem, RegistrationDecision, RemovalReason, RemovedPost
+from registry.models import SocialAccount
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several screenshots or images at once (Django's documented pattern)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class AccountChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: SocialAccount) -> str:
+        return f"{obj.platform.name} {obj.name} ({obj.department.name})"
+
+
+class RemovalForm(forms.Form):
+    """MOD-1, "Gallra otillåtna inlägg/kommentarer": sender, time, context, content, who
+    removed it and why — saved before the post is unpublished."""
+
+    account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
+    kind = forms.ChoiceField(label=_("Typ"), choices=RemovedPost.Kind.choices)
+    post_url = forms.URLField(label=_("Adress till inlägget"), required=False, max_length=500,
+                              assume_scheme="https")
+    platform_post_id = forms.CharField(label=_("Plattformens id"), required=False,
+                                       max_length=200)
+    sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)
+    sender_profile_url = forms.URLField(label=_("Avsändarens profil"), required=False,
+                                        max_length=500, assume_scheme="https")
+    posted_at = forms.DateTimeField(label=_("Publicerat"), widget=DateTimeLocalInput())
+    context = forms.CharField(
+        label=_("Sammanhang"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Tråden eller inlägget det hörde till."),
+    )
+    content = forms.CharField(
+        label=_("Innehåll"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kopiera texten ordagrant. Sparas inte för skäl som inte ska bevaras."),
+    )
+    reason = forms.ModelChoiceField(
+        label=_("Skäl"), queryset=RemovalReason.objects.filter(active=True)
+    )
+    motivation = forms.CharField(label=_("Motivering"), widget=forms.Textarea(attrs={"rows": 3}))
+    removed_at = forms.DateTimeField(label=_("Borttaget"), widget=DateTimeLocalInput())
+    sender_informed = forms.BooleanField(label=_("Avsändaren har informerats"), required=False)
+    confidential = forms.BooleanField(
+        label=_("Innehåller sekretessbelagda uppgifter"), required=False,
+        help_text=_("Innehållet visas då bara för dem som behöver det och ska diarieföras."),
+    )
+    registration_decision = forms.ChoiceField(
+        label=_("Diarieföring"), choices=RegistrationDecision.choices,
+        help_text=_("Inläggets karaktär avgör (Diarieföring)."),
+    )
+    evidence = MultipleFileField(
+        label=_("Skärmdumpar och bilder"), required=False,
+        help_text=_("Sparas med kontrollsumma och kan inte bytas ut."),
+    )
+
+    def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if accounts is not None:
+            self.fields["account"].queryset = accounts.select_related("platform", "department")
+        self.fields["removed_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        reason = data.get("reason")
+        if reason is not None and reason.preserve_content and not data.get("content") \
+                and not data.get("evidence"):
+            self.add_error("content", _("Spara innehållet eller ladda upp en skärmdump."))
+        if data.get("confidential") and data.get("registration_decision") in (
+            RegistrationDecision.PASSING, RegistrationDecision.OUTSIDE
+        ):
+            # MOD-4, "Diarieföring": "Inlägg och kommentarer som innehåller sekretess".
+            self.add_error("registration_decision",
+                           _("Inlägg med sekretess ska diarieföras."))
+        posted, removed = data.get("posted_at"), data.get("removed_at")
+        if posted and removed and removed < posted:
+            self.add_error("removed_at", _("Kan inte vara före publiceringen."))
+        return data
+
+
+class CorrectionForm(RemovalForm):
+    correction_note = forms.CharField(
+        label=_("Vad rättas och varför"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["account"]
+
+    def clean(self) -> dict[str, Any]:
+        data = forms.Form.clean(self)
+        posted, removed = data.get("posted_at"), data.get("removed_at")
+        if posted and removed and removed < posted:
+            self.add_error("removed_at", _("Kan inte vara före publiceringen."))
+        return data
+
+
+class RegistrationForm(forms.Form):
+    diarienummer = forms.CharField(label=_("Diarienummer"), max_length=60)
+    registered_on = forms.DateField(label=_("Diarieförd den"), widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registered_on"].initial = timezone.localdate()
+
+    def clean_registered_on(self) -> Any:
+        day = self.cleaned_data["registered_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("Datumet kan inte ligga i framtiden."))
+        return day
+
+
+class IncomingForm(forms.Form):
+    account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
+    received_at = forms.DateTimeField(label=_("Inkom"), widget=DateTimeLocalInput())
+    kind = forms.ChoiceField(label=_("Typ"), choices=IncomingItem.Kind.choices)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    url = forms.URLField(label=_("Länk"), required=False, max_length=500, assume_scheme="https")
+    sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)
+    confidential = forms.BooleanField(label=_("Innehåller sekretessbelagda uppgifter"),
+                                      required=False)
+    notify_communications = forms.BooleanField(
+        label=_("Informera även kommunikationsavdelningen"), required=False,
+        help_text=_("Vid kritik eller felaktigheter om kommunen (Omvärldsbevakning)."),
+    )
+
+    def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if accounts is not None:
+            self.fields["account"].queryset = accounts.select_related("platform", "department")
+        self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
+
+    def clean_received_at(self) -> Any:
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("Kan inte ligga i framtiden."))
+        return value
+
+
+class AcknowledgeForm(forms.Form):
+    promised_answer = forms.CharField(
+        label=_("Besked om när svar kommer"), max_length=300,
+        help_text=_("T.ex. ”Vi återkommer med svar senast på torsdag.”"),
+    )
+
+
+CLOSING_OUTCOMES = [
+    (value, label) for value, label in IncomingItem.Outcome.choices
+    if value not in (IncomingItem.Outcome.OPEN, IncomingItem.Outcome.UNPUBLISHED)
+]
+
+
+class CloseIncomingForm(forms.Form):
+    """Bilaga 4: besvara, vidarebefordra, hänvisa, diarieföra (avpublicera: a removal)."""
+
+    outcome = forms.ChoiceField(label=_("Utfall"), choices=CLOSING_OUTCOMES,
+                                widget=forms.RadioSelect)
+    reply = forms.CharField(label=_("Svar"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 4}))
+    signed_name = forms.CharField(label=_("Undertecknat: namn"), required=False, max_length=150)
+    signed_title = forms.CharField(label=_("Undertecknat: titel"), required=False,
+                                   max_length=150)
+    signed_office = forms.CharField(label=_("Undertecknat: kontor/avdelning"), required=False,
+                                    max_length=150)
+    forwarded_to = forms.CharField(label=_("Vidarebefordrad till"), required=False,
+                                   max_length=200)
+    registration_decision = forms.ChoiceField(label=_("Diarieföring"),
+                                              choices=RegistrationDecision.choices)
+    diarienummer = forms.CharField(label=_("Diarienummer"), required=False, max_length=60)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        outcome = data.get("outcome")
+        Outcome = IncomingItem.Outcome
+        if outcome == Outcome.ANSWERED:
+            if not data.get("reply", "").strip():
+                self.add_error("reply", _("Skriv svaret som det publicerades."))
+            else:
+                # MOD-5, "Frekvenser och svarstider": signed with name, title and office.
+                for problem in IncomingItem.signature_problems(
+                    data.get("reply", ""), name=data.get("signed_name", ""),
+                    title=data.get("signed_title", ""), office=data.get("signed_office", ""),
+                ):
+                    self.add_error("reply", problem)
+        if outcome == Outcome.FORWARDED and not data.get("forwarded_to", "").strip():
+            self.add_error("forwarded_to", _("Ange vem frågan skickades till."))
+        decision = data.get("registration_decision")
+        registers = (
+            outcome == Outcome.REGISTERED or decision in RegistrationDecision.register_values()
+        )
+        if registers and not data.get("diarienummer", "").strip():
+            # MOD-4: "Register" requires a diarienummer.
+            self.add_error("diarienummer", _("Diarieföring kräver ett diarienummer."))
+        if outcome == Outcome.REGISTERED and decision not in RegistrationDecision.register_values():
+            self.add_error("registration_decision",
+                           _("Välj varför ärendet diarieförs."))
+        return data
+
+
+class PeriodExportForm(forms.Form):
+    account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
+    start = forms.DateField(label=_("Från och med"), widget=DateInput())
+    end = forms.DateField(label=_("Till och med"), widget=DateInput())
+    format = forms.ChoiceField(label=_("Format"),
+                               choices=[("pdf", "PDF/A"), ("csv", "CSV")])
+
+    def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if accounts is not None:
+            self.fields["account"].queryset = accounts.select_related("platform", "department")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("Slutet kan inte vara före början."))
+        return data

@@ -1,0 +1,45 @@
+"""Search over removal records and incoming items (issue 4, "Reports").
+
+PostgreSQL: full-text search with the Swedish configuration (stemming: "kommentarerna"
+finds "kommentar"). SQLite: a plain case-insensitive match. Either way, confidential rows
+whose content the user may not read are matched on nothing: otherwise a search would tell
+what a restricted record says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from accounts import permissions as perms
+
+REMOVAL_FIELDS = ["content", "context", "motivation", "sender_name"]
+INCOMING_FIELDS = ["text", "sender_name", "reply"]
+
+
+def _readable_only(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    ids = perms.confidential_account_ids(user)
+    if ids is None:
+        return qs
+    return qs.filter(Q(confidential=False) | Q(account_id__in=ids))
+
+
+def search(qs: QuerySet[Any], query: str, user: Any, fields: list[str]) -> QuerySet[Any]:
+    """Return the rows of `qs` matching `query` in `fields`, as `user` may search them."""
+    query = query.strip()
+    if not query:
+        return qs
+    qs = _readable_only(qs, user)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector(*fields, config="swedish")
+        return qs.annotate(_search=vector).filter(
+            _search=SearchQuery(query, config="swedish", search_type="websearch")
+        )
+    match = Q()
+    for name in fields:
+        match |= Q(**{f"{name}__icontains": query})
+    return qs.filter(match)

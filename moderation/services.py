@@ -1,0 +1,498 @@
+"""Moderation workflows: logging removals, the hand-off to the records system, incoming items
+and their reminders. Each function that changes state is atomic and writes its audit event
+in the same transaction; e-mail goes out after commit (accounts.notify).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AuditEvent, Department, Role, User
+from accounts.notify import notify
+from moderation.models import (
+    ChainHead,
+    ClosedDay,
+    Evidence,
+    HandoffReminder,
+    IncomingItem,
+    LogCheck,
+    Registration,
+    RegistrationDecision,
+    RemovalReason,
+    RemovedPost,
+)
+from moderation.workdays import WorkCalendar
+from registry.models import SocialAccount, Substitute
+
+# --- working days -------------------------------------------------------------------------
+
+
+def calendar() -> WorkCalendar:
+    """Return the organisation's working-day calendar (holidays, eves, closed days)."""
+    return WorkCalendar(
+        closed_days=ClosedDay.objects.values_list("date", flat=True),
+        tz=settings.TIME_ZONE,
+        country=settings.MODERATION_HOLIDAY_COUNTRY,
+        de_facto_eves=settings.MODERATION_DE_FACTO_EVES_CLOSED,
+    )
+
+
+def due_for(received_at: dt.datetime, cal: WorkCalendar | None = None) -> dt.datetime:
+    """MOD-5, "Frekvenser och svarstider": "Svar på frågor bör ges inom en arbetsdag"."""
+    cal = cal or calendar()
+    return cal.due_at(received_at, settings.MODERATION_RESPONSE_WORKDAYS)
+
+
+# --- people to tell -----------------------------------------------------------------------
+
+
+def communications_office() -> list[User]:
+    return list(
+        User.objects.filter(roles__code=Role.Code.COMMUNICATIONS, is_active=True).distinct()
+    )
+
+
+def managers_of(department: Department) -> list[User]:
+    """Return the managers of a department: those placed in it or in any department above."""
+    ids = [department.pk, *(d.pk for d in department.ancestors())]
+    return list(
+        User.objects.filter(
+            roles__code=Role.Code.MANAGER, departments__in=ids, is_active=True
+        ).distinct()
+    )
+
+
+# --- the removal log ----------------------------------------------------------------------
+
+
+def _sha256_of(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[UploadedFile]) -> RemovedPost:
+    """Append one record to the organisation's chain. Call inside a transaction."""
+    reason: RemovalReason = fields["reason"]
+    if not reason.preserve_content:
+        # MOD-2, Bilaga 1: "Reklam eller kommersiella budskap (tas bort men behöver ej
+        # bevaras)" – the event is logged, the content and any screenshots are not kept.
+        fields = {**fields, "content": "", "content_preserved": False}
+        evidence = []
+    hashes = [_sha256_of(f) for f in evidence]
+    chain, _created = ChainHead.objects.get_or_create(organisation=settings.ORGANISATION_NAME)
+    # The lock that keeps the chain linear: whoever holds the head row takes the next
+    # position; a concurrent insert waits here and then follows this record.
+    chain = ChainHead.objects.select_for_update().get(pk=chain.pk)
+    fields = {"removed_by": by, **fields}
+    record = RemovedPost(
+        **fields,
+        chain=chain,
+        position=chain.position + 1,
+        previous_hash=chain.last_hash,
+    )
+    record.record_hash = record.compute_hash(hashes)
+    record.save(force_insert=True)
+    for upload, sha in zip(evidence, hashes, strict=True):
+        item = Evidence(
+            removed_post=record,
+            original_name=upload.name[:255],
+            content_type=getattr(upload, "content_type", "") or "",
+            size=upload.size,
+            sha256=sha,
+        )
+        # Local disk; a rolled-back transaction leaves an unreferenced file, never a row
+        # without its file.
+        item.file.save(upload.name, upload, save=False)
+        item.save(force_insert=True)
+    ChainHead.objects.filter(pk=chain.pk).update(
+        position=record.position, last_hash=record.record_hash
+    )
+    return record
+
+
+@transaction.atomic
+def log_removal(
+    *,
+    by: User,
+    account: SocialAccount,
+    reason: RemovalReason,
+    kind: str,
+    posted_at: dt.datetime,
+    removed_at: dt.datetime,
+    motivation: str,
+    registration_decision: str,
+    content: str = "",
+    context: str = "",
+    post_url: str = "",
+    platform_post_id: str = "",
+    sender_name: str = "",
+    sender_profile_url: str = "",
+    sender_informed: bool = False,
+    confidential: bool = False,
+    evidence: Sequence[UploadedFile] = (),
+    incoming: IncomingItem | None = None,
+) -> RemovedPost:
+    """Log a removed post or comment with everything known about it (MOD-1).
+
+    Given `incoming`, the incoming item is closed as unpublished (MOD-6, Bilaga 4).
+    """
+    if reason.confidential_by_default or registration_decision == RegistrationDecision.CONFIDENTIAL:
+        confidential = True
+    record = _append(
+        by=by,
+        fields={
+            "account": account, "reason": reason, "kind": kind, "posted_at": posted_at,
+            "removed_at": removed_at, "motivation": motivation,
+            "registration_decision": registration_decision, "content": content,
+            "context": context, "post_url": post_url, "platform_post_id": platform_post_id,
+            "sender_name": sender_name, "sender_profile_url": sender_profile_url,
+            "sender_informed": sender_informed, "confidential": confidential,
+            "source_incoming": incoming,
+        },
+        evidence=evidence,
+    )
+    AuditEvent.record(
+        actor=by, action="moderation.removal_logged", target=record,
+        details={"reason": reason.code, "confidential": record.confidential,
+                 "position": record.position},
+    )
+    if incoming is not None:
+        now = timezone.now()
+        IncomingItem.objects.filter(pk=incoming.pk).update(
+            outcome=IncomingItem.Outcome.UNPUBLISHED, closed_at=now, closed_by=by,
+            first_response_at=incoming.first_response_at or now,
+        )
+        AuditEvent.record(
+            actor=by, action="moderation.incoming_unpublished", target=incoming,
+            details={"removed_post": record.pk},
+        )
+    return record
+
+
+CORRECTABLE_FIELDS = (
+    "reason", "kind", "posted_at", "removed_at", "motivation", "registration_decision",
+    "content", "context", "post_url", "platform_post_id", "sender_name",
+    "sender_profile_url", "sender_informed", "confidential",
+)
+
+
+@transaction.atomic
+def correct_removal(
+    *,
+    by: User,
+    record: RemovedPost,
+    correction_note: str,
+    changes: dict[str, Any],
+    evidence: Sequence[UploadedFile] = (),
+) -> RemovedPost:
+    """Append a record that corrects `record`; the original stays as it was (MOD-1)."""
+    if RemovedPost.objects.filter(corrects=record).exists():
+        raise ValueError("Only the current version of a record can be corrected.")
+    fields = {name: getattr(record, name) for name in CORRECTABLE_FIELDS}
+    fields.update({k: v for k, v in changes.items() if k in CORRECTABLE_FIELDS})
+    if record.confidential:
+        # Once confidential, a correction can't quietly lift the restriction.
+        fields["confidential"] = True
+    fields.update(
+        account=record.account, corrects=record, original=record.lineage_root(),
+        correction_note=correction_note, source_incoming=record.source_incoming,
+        removed_by=record.removed_by,
+    )
+    new = _append(by=by, fields=fields, evidence=evidence)
+    AuditEvent.record(
+        actor=by, action="moderation.removal_corrected", target=new,
+        details={"corrects": record.pk, "position": new.position},
+    )
+    return new
+
+
+@transaction.atomic
+def register_removal(
+    *, by: User, record: RemovedPost, diarienummer: str, registered_on: dt.date
+) -> Registration:
+    """Record the hand-off to the records system (MOD-3, MOD-4, "Diarieföring")."""
+    root = record.lineage_root()
+    registration = Registration.objects.create(
+        removed_post=root, diarienummer=diarienummer.strip(), registered_on=registered_on,
+        registered_by=by,
+    )
+    AuditEvent.record(
+        actor=by, action="moderation.removal_registered", target=root,
+        details={"diarienummer": registration.diarienummer},
+    )
+    return registration
+
+
+def registration_for(record: RemovedPost) -> Registration | None:
+    root = record.lineage_root()
+    return Registration.objects.filter(removed_post=root).first()
+
+
+# --- the chain check ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken: RemovedPost | None = None
+    message: str = ""
+
+
+def verify_chain() -> ChainReport:
+    """Walk every organisation's chain; return the first record that breaks it."""
+    checked = 0
+    for chain in ChainHead.objects.order_by("pk"):
+        previous_hash = "0" * 64
+        expected = 1
+        records = (
+            RemovedPost.objects.filter(chain=chain)
+            .select_related("chain", "reason")
+            .prefetch_related("evidence")
+            .order_by("position")
+        )
+        for record in records.iterator(chunk_size=500):
+            checked += 1
+            if record.position != expected:
+                return ChainReport(False, checked, record, _(
+                    "Post %(pos)s saknas före post %(id)s.") % {"pos": expected, "id": record.pk})
+            if record.previous_hash != previous_hash:
+                return ChainReport(False, checked, record, _(
+                    "Post %(id)s (löpnummer %(pos)s) pekar inte på föregående posts "
+                    "kontrollsumma.") % {"id": record.pk, "pos": record.position})
+            hashes = [e.sha256 for e in record.evidence.all()]
+            if record.compute_hash(hashes) != record.record_hash:
+                return ChainReport(False, checked, record, _(
+                    "Post %(id)s (löpnummer %(pos)s) har ändrats: kontrollsumman stämmer "
+                    "inte.") % {"id": record.pk, "pos": record.position})
+            previous_hash = record.record_hash
+            expected += 1
+        if chain.position != expected - 1 or chain.last_hash != previous_hash:
+            return ChainReport(False, checked, None, _(
+                "Kedjan för %(org)s slutar vid löpnummer %(n)s men kedjans huvud anger "
+                "%(head)s: poster har tagits bort.")
+                % {"org": chain.organisation, "n": expected - 1, "head": chain.position})
+    return ChainReport(True, checked)
+
+
+def daily_chain_check(today: dt.date | None = None) -> LogCheck | None:
+    """Run the chain check once a day and alert the communications office if it fails.
+
+    The LogCheck row, unique per day, makes a second run the same day do nothing.
+    """
+    today = today or timezone.localdate()
+    if LogCheck.objects.filter(checked_on=today).exists():
+        return None
+    report = verify_chain()
+    with transaction.atomic():
+        check, created = LogCheck.objects.get_or_create(
+            checked_on=today,
+            defaults={"ok": report.ok, "checked": report.checked, "message": report.message,
+                      "broken_record_id": report.broken.pk if report.broken else None},
+        )
+        if created and not report.ok:
+            notify(
+                communications_office(),
+                subject=_("Moderationsloggen har ändrats"),
+                template="moderation/email/chain_broken.txt",
+                context={"report": report},
+            )
+    return check if created else None
+
+
+# --- incoming items (MOD-5, MOD-6, MOD-7) -------------------------------------------------
+
+
+@transaction.atomic
+def log_incoming(
+    *,
+    by: User,
+    account: SocialAccount,
+    received_at: dt.datetime,
+    kind: str,
+    text: str,
+    url: str = "",
+    sender_name: str = "",
+    handler: User | None = None,
+    confidential: bool = False,
+    notify_communications: bool = False,
+) -> IncomingItem:
+    """Log an incoming question, comment or feedback with its due time."""
+    item = IncomingItem.objects.create(
+        account=account, received_at=received_at, kind=kind, text=text, url=url,
+        sender_name=sender_name, handler=handler or by, confidential=confidential,
+        notify_communications=notify_communications, due_at=due_for(received_at),
+        created_by=by,
+    )
+    AuditEvent.record(actor=by, action="moderation.incoming_logged", target=item,
+                      details={"kind": kind})
+    if kind == IncomingItem.Kind.CRITICISM:
+        # MOD-7, "Omvärldsbevakning": "bör närmaste chef och i vissa fall
+        # kommunikationsavdelningen kontaktas".
+        recipients = managers_of(account.department)
+        if notify_communications:
+            recipients += communications_office()
+        notify(
+            recipients,
+            subject=_("Kritik eller felaktighet om kommunen: %(account)s") % {"account": account},
+            template="moderation/email/criticism.txt",
+            context={"item": item, "account": account},
+        )
+    return item
+
+
+@transaction.atomic
+def acknowledge_incoming(*, by: User, item: IncomingItem, promised_answer: str) -> None:
+    """Tell the asker when an answer will come: "bemötas med besked om att svar lämnas så
+    fort som möjligt" (MOD-5); this is the first response that the rule measures."""
+    IncomingItem.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
+        first_response_at=timezone.now()
+    )
+    IncomingItem.objects.filter(pk=item.pk).update(promised_answer=promised_answer)
+    AuditEvent.record(actor=by, action="moderation.incoming_acknowledged", target=item)
+
+
+@transaction.atomic
+def close_incoming(
+    *,
+    by: User,
+    item: IncomingItem,
+    outcome: str,
+    registration_decision: str,
+    reply: str = "",
+    signed_name: str = "",
+    signed_title: str = "",
+    signed_office: str = "",
+    forwarded_to: str = "",
+    diarienummer: str = "",
+) -> IncomingItem:
+    """Close an open item with its Bilaga 4 outcome. The form has checked the reply's
+    signature and the diarienummer; the model's constraint holds the latter too."""
+    Outcome = IncomingItem.Outcome
+    if outcome in (Outcome.OPEN, Outcome.UNPUBLISHED):
+        raise ValueError("Unpublishing goes through log_removal(incoming=...).")
+    if outcome == Outcome.ANSWERED and IncomingItem.signature_problems(
+        reply, name=signed_name, title=signed_title, office=signed_office
+    ):
+        raise ValueError("An answer must be signed with name, title and office.")
+    now = timezone.now()
+    claimed = IncomingItem.objects.filter(pk=item.pk, outcome=Outcome.OPEN).update(
+        outcome=outcome, registration_decision=registration_decision, reply=reply,
+        signed_name=signed_name, signed_title=signed_title, signed_office=signed_office,
+        forwarded_to=forwarded_to, diarienummer=diarienummer.strip(), closed_at=now,
+        closed_by=by,
+    )
+    if claimed != 1:
+        raise ValueError("The item is already closed.")
+    IncomingItem.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
+        first_response_at=now
+    )
+    item.refresh_from_db()
+    AuditEvent.record(actor=by, action=f"moderation.incoming_{outcome}", target=item,
+                      details={"diarienummer": item.diarienummer} if item.diarienummer else {})
+    return item
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def _standing_in_for(account: SocialAccount, people: Iterable[User], day: dt.date) -> list[User]:
+    ids = [p.pk for p in people]
+    return [
+        s.user for s in Substitute.objects.filter(
+            account=account, stands_in_for_id__in=ids, starts_on__lte=day, ends_on__gte=day
+        ).select_related("user")
+    ]
+
+
+def reminder_recipients(item: IncomingItem, level: int, day: dt.date) -> list[User]:
+    """Who is reminded at each step: the owner, or the substitute standing in for an absent
+    owner; then the deputies (or their substitutes); then the communications office."""
+    account = item.account
+    if level == 1:
+        return _standing_in_for(account, [account.owner], day) or [account.owner]
+    if level == 2:
+        deputies = list(account.deputies.filter(is_active=True))
+        return _standing_in_for(account, deputies, day) + deputies
+    return communications_office()
+
+
+def send_overdue_reminders(now: dt.datetime | None = None) -> int:
+    """Remind about overdue items, one step further each working day; return the number of
+    reminders sent. Safe to run twice: each step is claimed with a conditional UPDATE."""
+    now = now or timezone.now()
+    cal = calendar()
+    sent = 0
+    overdue = IncomingItem.objects.overdue(now).select_related("account__owner", "account")
+    for item in overdue:
+        # Step n is due n-1 working days after the answer was due.
+        level = 1
+        step_at = item.due_at
+        while level < 3:
+            step_at = cal.due_at(step_at, 1)
+            if now < step_at:
+                break
+            level += 1
+        if level <= item.reminder_level:
+            continue
+        claimed = IncomingItem.objects.filter(
+            pk=item.pk, reminder_level=item.reminder_level, outcome=IncomingItem.Outcome.OPEN
+        ).update(reminder_level=level, last_reminded_at=now)
+        if claimed != 1:
+            continue
+        people = reminder_recipients(item, level, timezone.localdate(now))
+        if level == 2 and not people:
+            people = communications_office()
+        notify(
+            people,
+            subject=_("Obesvarat i sociala medier: %(account)s") % {"account": item.account},
+            template="moderation/email/overdue.txt",
+            context={"item": item, "level": level},
+        )
+        sent += 1
+    return sent
+
+
+def send_handoff_reminders(today: dt.date | None = None) -> int:
+    """Remind daily about removals waiting for a diarienummer (MOD-3); after
+    MODERATION_REGISTRATION_ESCALATE_WORKDAYS working days also the department's managers
+    and the communications office. One reminder per record and day (unique row)."""
+    today = today or timezone.localdate()
+    cal = calendar()
+    sent = 0
+    pending = RemovedPost.objects.pending_registration().select_related(
+        "account__owner", "account__department"
+    )
+    for record in pending:
+        waited = cal.working_days_between(timezone.localdate(record.removed_at), today)
+        escalate = waited >= settings.MODERATION_REGISTRATION_ESCALATE_WORKDAYS
+        _reminder, created = HandoffReminder.objects.get_or_create(
+            removed_post=record, sent_on=today, defaults={"escalated": escalate}
+        )
+        if not created:
+            continue
+        account = record.account
+        people: list[User] = [account.owner, *account.deputies.filter(is_active=True)]
+        if escalate:
+            people += managers_of(account.department) + communications_office()
+        notify(
+            people,
+            subject=_("Diarieföring väntar: %(account)s") % {"account": account},
+            template="moderation/email/handoff.txt",
+            context={"record": record, "waited": waited, "escalate": escalate},
+        )
+        sent += 1
+    return sent
