@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
 from registry import services
-from registry.forms import AccountURLMixin
+from registry.forms import AccountURLMixin, HttpsURLField
 from registry.models import (
     ActivityEntry,
     Assignment,
@@ -72,6 +72,7 @@ class SocialAccountAdminForm(AccountURLMixin, forms.ModelForm):
     class Meta:
         model = SocialAccount
         fields = ["platform", "url"]  # the admin adds the rest from its fieldsets
+        field_classes = {"url": HttpsURLField}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -21,6 +21,14 @@ from registry.urls_normalise import InvalidAccountURL, normalise_url, split_host
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class HttpsURLField(forms.URLField):
+    """A URL field that completes a bare "facebook.com/x" with https://."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name} ({obj.email})"
@@ -95,7 +103,8 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
             "info_purpose", "info_public_record", "posts_per_week", "annual_plan",
         ]
         widgets = {"terms_reviewed_on": DATE_WIDGET}
-        field_classes = {"owner": UserChoiceField, "terms_reviewed_by": UserChoiceField}
+        field_classes = {"owner": UserChoiceField, "terms_reviewed_by": UserChoiceField,
+                         "url": HttpsURLField}
         help_texts = {
             "crisis_use": _("Vid kris används enbart kommunens centrala Facebook (och ibland X) "
                             "via kommunikationsavdelningen (REG-10)."),

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import ActivityEntry, SocialAccount
+from registry.models import ActivityEntry, CredentialHolder, SocialAccount
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def with_health_data(qs: QuerySet[SocialAccount], today: dt.date | None = None
     since = _monday(today) - dt.timedelta(weeks=max(inactive_weeks(), low_activity_weeks()) + 1)
     return qs.select_related("owner", "platform", "department").prefetch_related(
         "deputies",
-        "credential_holders",
+        Prefetch("credential_holders",
+                 queryset=CredentialHolder.objects.select_related("user")),
         Prefetch("activity", queryset=ActivityEntry.objects.filter(week_start__gte=since),
                  to_attr="recent_activity"),
     )
@@ -67,7 +68,7 @@ def account_health(account: SocialAccount, today: dt.date | None = None) -> list
     if any(not d.is_active for d in deputies):
         issues.append(Issue("deputy_inactive", str(_("En ställföreträdande har slutat")), "bad"))
     # REG-5, "Att öppna och avsluta ett konto": credentials with more than one employee.
-    holders = list(account.credential_holders.all())
+    holders = [h for h in account.credential_holders.all() if h.user.is_active]
     if len(holders) < 2:
         issues.append(Issue("few_credential_holders",
                             str(_("Färre än två har inloggningsuppgifterna")), "bad"))

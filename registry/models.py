@@ -334,7 +334,8 @@ class SocialAccount(models.Model):
                 % {"state": self.get_state_display()}
             )
         now = timezone.now()
-        moved = SocialAccount.objects.filter(pk=self.pk, state__in=sources).update(
+        # Conditional on the state this decision was made on: a stale copy moves nothing.
+        moved = SocialAccount.objects.filter(pk=self.pk, state=self.state).update(
             state=target, updated_at=now, **fields
         )
         if moved != 1:

@@ -155,8 +155,6 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "user", "stands_in_for")),
             Prefetch("assignments", queryset=Assignment.objects.select_related(
                 "user", "granted_by")),
-            Prefetch("credential_holders", queryset=CredentialHolder.objects.select_related(
-                "user")),
             "follower_notices",
         )
         .get()
