@@ -1,0 +1,143 @@
+"""Forms of the archive's pages: filtering the list, asking for a snapshot, uploading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+from archive.models import Snapshot
+from registry.models import SocialAccount
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input: screenshots of a long page, in order."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".png,.jpg,.jpeg,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [single(f, initial) for f in files]
+        for upload in cleaned:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ValidationError(
+                    _("%(name)s är större än 50 MB."), params={"name": upload.name}
+                )
+            head = upload.read(8)
+            upload.seek(0)
+            is_pdf = head.startswith(b"%PDF-")
+            is_png = head.startswith(b"\x89PNG")
+            is_jpeg = head.startswith(b"\xff\xd8")
+            if not (is_pdf or is_png or is_jpeg):
+                raise ValidationError(
+                    _("%(name)s är inte en PNG-, JPEG- eller PDF-fil."),
+                    params={"name": upload.name},
+                )
+            upload.content_type = (
+                "application/pdf" if is_pdf else "image/png" if is_png else "image/jpeg"
+            )
+        return cleaned
+
+
+class SnapshotFilterForm(forms.Form):
+    office = forms.ModelChoiceField(
+        label=_("Kontor"), queryset=Department.objects.none(), required=False,
+        empty_label=_("Alla"),
+    )
+    department = forms.ModelChoiceField(
+        label=_("Verksamhet"), queryset=Department.objects.none(), required=False,
+        empty_label=_("Alla"),
+    )
+    account = forms.ModelChoiceField(
+        label=_("Konto"), queryset=SocialAccount.objects.none(), required=False,
+        empty_label=_("Alla"),
+    )
+    period = forms.CharField(label=_("Period"), required=False, max_length=10,
+                             help_text=_("T.ex. 2026-H1"))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Alla")), *Snapshot.Status.choices]
+    )
+
+    def __init__(self, *args: Any, scope: frozenset[int] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.all()
+        accounts = SocialAccount.objects.select_related("platform")
+        if scope is not None:
+            departments = departments.filter(pk__in=scope)
+            accounts = accounts.filter(department_id__in=scope)
+        self.fields["department"].queryset = departments
+        self.fields["office"].queryset = departments.filter(
+            kind__in=[Department.Kind.KONTOR, Department.Kind.AVDELNING]
+        )
+        self.fields["account"].queryset = accounts
+
+    def filter(self, queryset: Any) -> Any:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["office"]:
+            queryset = queryset.filter(
+                account__department_id__in=Department.descendant_ids({data["office"].pk})
+            )
+        if data["department"]:
+            queryset = queryset.filter(account__department=data["department"])
+        if data["account"]:
+            queryset = queryset.filter(account=data["account"])
+        if data["period"]:
+            queryset = queryset.filter(period=data["period"].strip())
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        return queryset
+
+
+class RequestSnapshotForm(forms.Form):
+    """ARC-1 "före större förändringar": ask for a snapshot from the account page."""
+
+    context = forms.ChoiceField(
+        label=_("Sammanhang"),
+        choices=[
+            (Snapshot.Context.BEFORE_CHANGE, Snapshot.Context.BEFORE_CHANGE.label),
+            (Snapshot.Context.BEFORE_CLOSING, Snapshot.Context.BEFORE_CLOSING.label),
+            (Snapshot.Context.MANUAL, Snapshot.Context.MANUAL.label),
+        ],
+        initial=Snapshot.Context.BEFORE_CHANGE,
+    )
+    note = forms.CharField(
+        label=_("Anteckning"), required=False, max_length=300,
+        help_text=_("Vilken förändring det gäller; står på försättsbladet."),
+    )
+    files = MultipleFileField(
+        label=_("Skärmbilder eller PDF-utskrift"),
+        required=False,
+        help_text=_("Krävs för sidor bakom inloggning (t.ex. Facebook, Instagram)."),
+    )
+
+    def __init__(self, *args: Any, account: SocialAccount, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.account.platform.login_wall and not data.get("files"):
+            self.add_error(
+                "files",
+                _("%(platform)s kräver inloggning: ladda upp skärmbilder eller en PDF-utskrift.")
+                % {"platform": self.account.platform.name},
+            )
+        return data
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))

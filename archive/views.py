@@ -1,0 +1,201 @@
+"""The archive's pages for archivists and department managers (ARC-5), and the request
+form on an account's page. Each view: permission first, then the form, then one service
+call, then a redirect."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import permissions as perms
+from accounts.models import Department
+from archive import services
+from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
+from archive.models import FixityCheck, Snapshot
+from archive.storage import archive_storage, clean_part, iter_chunks
+from registry.models import SocialAccount
+
+PAGE_SIZE = 100
+
+
+def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
+    snapshot = get_object_or_404(
+        Snapshot.objects.select_related(
+            "account__platform", "account__department", "requested_by"
+        ),
+        pk=pk,
+    )
+    perms.require(request.user, action, snapshot, view_action="archive.view_snapshot")
+    return snapshot
+
+
+@login_required
+@require_GET
+def snapshot_list(request: HttpRequest) -> HttpResponse:
+    """Snapshots filtered by office, department, account, period and status (ARC-5)."""
+    perms.require(request.user, "archive.browse")
+    scope = perms.archive_scope(request.user)
+    form = SnapshotFilterForm(request.GET or None, scope=scope)
+    snapshots = form.filter(
+        Snapshot.objects.visible_to(request.user).select_related(
+            "account__platform", "account__department", "requested_by"
+        )
+    )
+    rows = list(snapshots[:PAGE_SIZE])
+    offices = Department.objects.filter(
+        kind__in=[Department.Kind.KONTOR, Department.Kind.AVDELNING]
+    )
+    if scope is not None:
+        offices = offices.filter(pk__in=scope)
+    return render(
+        request,
+        "archive/snapshot_list.html",
+        {
+            "form": form,
+            "snapshots": rows,
+            "truncated": len(rows) == PAGE_SIZE,
+            "offices": list(offices),
+            "periods": list(
+                Snapshot.objects.visible_to(request.user)
+                .order_by("-period").values_list("period", flat=True).distinct()[:12]
+            ),
+            "any_running": any(s.in_progress for s in rows),
+            "last_check": FixityCheck.objects.first(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    snapshot = _snapshot(request, pk, "archive.view_snapshot")
+    return render(
+        request,
+        "archive/snapshot_detail.html",
+        {
+            "snapshot": snapshot,
+            "can_retry": perms.can(request.user, "archive.retry", snapshot),
+            "can_upload": perms.can(request.user, "archive.request_snapshot", snapshot.account),
+            "upload_form": UploadForm(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, pk: int) -> FileResponse:
+    """ARC-5: the PDF/A under the convention's name, åäö intact (RFC 6266 filename*)."""
+    snapshot = _snapshot(request, pk, "archive.download")
+    if snapshot.status != Snapshot.Status.STORED:
+        raise Http404
+    response = FileResponse(
+        archive_storage().open(snapshot.file_name, "rb"),
+        as_attachment=True,
+        filename=snapshot.download_name,
+        content_type="application/pdf",
+    )
+    response["X-Checksum-SHA256"] = snapshot.sha256
+    return response
+
+
+@login_required
+@require_GET
+def office_zip(request: HttpRequest) -> FileResponse:
+    """An office's stored files for a period as one ZIP, with a SHA-256 manifest (ARC-2).
+
+    The manifest is in sha256sum's format, so `sha256sum -c manifest-sha256.txt` checks the
+    unpacked files.
+    """
+    office = get_object_or_404(Department, pk=request.GET.get("office") or 0)
+    perms.require(request.user, "archive.browse")
+    if not perms.can(request.user, "archive.download_office", office):
+        raise Http404
+    period = (request.GET.get("period") or "").strip()
+    if not period:
+        raise Http404
+    snapshots = (
+        Snapshot.objects.stored()
+        .filter(account__department_id__in=Department.descendant_ids({office.pk}), period=period)
+        .order_by("file_name")
+    )
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    lines = []
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+        for snapshot in snapshots:
+            digest = hashlib.sha256()
+            with archive.open(snapshot.download_name, "w", force_zip64=True) as entry:
+                for chunk in iter_chunks(snapshot.file_name):
+                    digest.update(chunk)
+                    entry.write(chunk)
+            # The file is read once: what goes in the ZIP is what the manifest describes.
+            lines.append(f"{digest.hexdigest()}  {snapshot.download_name}\n")
+        archive.writestr("manifest-sha256.txt", "".join(lines).encode("utf-8"))
+    spool.seek(0)
+    name = f"{clean_part(office.name)} {period}.zip"
+    return FileResponse(spool, as_attachment=True, filename=name, content_type="application/zip")
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    snapshot = _snapshot(request, pk, "archive.retry")
+    if services.retry_snapshot(snapshot=snapshot, by=request.user):
+        messages.success(request, _("Uttaget är köat igen."))
+    else:
+        messages.info(request, _("Uttaget har inte misslyckats; det finns inget att göra om."))
+    return redirect(snapshot)
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Screenshots or a PDF print for a waiting or failed snapshot (login walls)."""
+    snapshot = get_object_or_404(Snapshot.objects.select_related("account"), pk=pk)
+    perms.require(request.user, "archive.view_snapshot", snapshot)
+    perms.require(request.user, "archive.request_snapshot", snapshot.account)
+    if snapshot.status not in (Snapshot.Status.QUEUED, Snapshot.Status.FAILED):
+        messages.info(request, _("Uttaget är redan lagrat eller under arbete."))
+        return redirect(snapshot)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("files", []):
+            messages.error(request, error)
+        return redirect(snapshot)
+    services.add_uploads(snapshot=snapshot, uploads=form.cleaned_data["files"], by=request.user)
+    messages.success(request, _("Filerna är uppladdade och uttaget är köat."))
+    return redirect(snapshot)
+
+
+@login_required
+@require_POST
+def request_snapshot(request: HttpRequest, account_pk: int) -> HttpResponse:
+    """ARC-1 "före större förändringar": ask for a snapshot from the account's page."""
+    account = get_object_or_404(SocialAccount.objects.select_related("platform"), pk=account_pk)
+    perms.require(
+        request.user, "archive.request_snapshot", account, view_action="registry.view_account"
+    )
+    form = RequestSnapshotForm(request.POST, request.FILES, account=account)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(account.get_absolute_url())
+    snapshot = services.request_snapshot(
+        account=account,
+        context=form.cleaned_data["context"],
+        note=form.cleaned_data["note"],
+        uploads=form.cleaned_data["files"],
+        by=request.user,
+    )
+    messages.success(
+        request, _("Arkivuttaget är beställt. Det syns i listan när det är klart.")
+    )
+    return redirect(snapshot)
