@@ -256,7 +256,8 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Serve an evidence file, only to those who may read the record's content."""
     evidence = get_object_or_404(Evidence.objects.select_related("removed_post"), pk=pk)
     record = evidence.removed_post
-    perms.require(request.user, "moderation.view", record.account)
+    perms.require(request.user, "moderation.view", record.account,
+                  view_action="moderation.view")
     perms.require(request.user, "moderation.view_confidential", record)
     response = FileResponse(
         evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
