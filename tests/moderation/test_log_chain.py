@@ -154,9 +154,9 @@ def test_postgresql_triggers_refuse_update_and_delete(account_a, operator):
     record = make_removal(account_a, operator)
     for sql in ("UPDATE moderation_removedpost SET content = 'x' WHERE id = %s",
                 "DELETE FROM moderation_removedpost WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [record.pk])
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [record.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
         RemovedPost.objects.filter(pk=record.pk).update(content="x")
 
