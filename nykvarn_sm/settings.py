@@ -278,6 +278,13 @@ ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/j
 CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
 CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
 CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
+# The kill test (tests/archive/test_kill_worker.py) restarts a worker with short limits; the
+# Redis visibility timeout must stay above the hard time limit, whatever it is set to.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
+        env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_HARD_TIME_LIMIT + 300),
+        CELERY_TASK_HARD_TIME_LIMIT + 1,
+    )
 
 # --- moderation -----------------------------------------------------------------------------
 # MOD-5 "Frekvenser och svarstider": answers within this many working days.
