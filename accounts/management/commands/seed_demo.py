@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 # Each app's demo module has seed(out); they run in this order, each building on the last.
-DEMO_MODULES = ["accounts.demo", "registry.demo"]
+DEMO_MODULES = ["accounts.demo", "registry.demo", "moderation.demo", "archive.demo"]
 
 
 class Command(BaseCommand):
