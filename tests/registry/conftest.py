@@ -50,3 +50,9 @@ def closing_snapshot(monkeypatch):
     monkeypatch.setattr("registry.models.closing_snapshot_stored",
                         lambda account: answer["stored"])
     return answer
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """These tests make many users; a fast hasher keeps them quick (not a security test)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
