@@ -112,9 +112,9 @@ def test_daily_reminder_to_owner_and_office_is_sent_once(healthy, operator, depu
         with django_capture_on_commit_callbacks(execute=True):
             assert send_health_reminders() == 0
         assert len(mail.outbox) == sent
-    with time_machine.travel(START + dt.timedelta(weeks=9, days=1)):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert send_health_reminders() == 2
+    with time_machine.travel(START + dt.timedelta(weeks=9, days=1)), \
+            django_capture_on_commit_callbacks(execute=True):
+        assert send_health_reminders() == 2
 
 
 def test_the_reminder_is_scheduled_daily_in_celery_beat():
