@@ -505,7 +505,7 @@ class IncomingItem(models.Model):
         svarstider": "Svar skrivs under med namn, titel och ... kontor/avdelning")."""
         text = reply.casefold()
         problems = []
-        for label, value in (("namn", name), ("titel", title), ("kontor", office)):
+        for label, value in ((_("namn"), name), (_("titel"), title), (_("kontor"), office)):
             if not value.strip():
                 problems.append(str(_("Underskriften saknar %(part)s.") % {"part": label}))
             elif value.strip().casefold() not in text:
