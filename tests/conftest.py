@@ -27,6 +27,34 @@ def _isolated_files(settings, tmp_path):
     cache.clear()
 
 
+# The rows data migrations create (roles, platforms, removal reasons, beat schedules).
+# A transactional test (browser, live server, real worker) ends with a flush that deletes
+# them, so each transactional test first runs those migrations' own functions again; they
+# get_or_create, so this changes nothing when the rows are there.
+REFERENCE_DATA = [
+    ("accounts.migrations.0002_roles", "create_roles"),
+    ("registry.migrations.0002_platforms", "create_platforms"),
+    ("registry.migrations.0004_health_reminder_schedule", "create_schedule"),
+    ("moderation.migrations.0002_removal_reasons", "seed"),
+    ("moderation.migrations.0004_periodic_tasks", "schedule"),
+    ("archive.migrations.0002_periodic_tasks", "create_schedule"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def office_a(db) -> Department:
     """Kultur och fritid: a kontor, with Fritidsfabriken below it."""

@@ -4,8 +4,6 @@ the account is on /kanaler/ and verified official."""
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from registry.demo import CHECKLIST
@@ -13,21 +11,6 @@ from registry.models import SocialAccount
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """Restore the rows data migrations made (roles, platforms).
-
-    A transactional test that ran before this one flushed them; running the migrations'
-    own functions again (they get_or_create) brings them back.
-    """
-    from django.apps import apps
-
-    for module in ("accounts.migrations.0002_roles", "registry.migrations.0002_platforms"):
-        migration = importlib.import_module(module)
-        fn = getattr(migration, "create_roles", None) or migration.create_platforms
-        fn(apps, None)
 
 
 def logout(page):
