@@ -46,14 +46,3 @@ def secret_record(account_a, operator):
         registration_decision=RegistrationDecision.CONFIDENTIAL,
     )
 
-
-@pytest.fixture
-def seeded_configuration(transactional_db):
-    """Re-create what data migrations seed: a transactional test before this one may have
-    flushed the roles and removal reasons."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("accounts.migrations.0002_roles").create_roles(apps, None)
-    importlib.import_module("moderation.migrations.0002_removal_reasons").seed(apps, None)
