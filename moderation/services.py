@@ -151,6 +151,18 @@ def log_removal(
     """
     if reason.confidential_by_default or registration_decision == RegistrationDecision.CONFIDENTIAL:
         confidential = True
+    if incoming is not None:
+        # Claim the item first: two people unpublishing the same comment at once must not
+        # both close it (the loser's transaction rolls back, logging nothing).
+        now = timezone.now()
+        claimed = IncomingItem.objects.filter(
+            pk=incoming.pk, outcome=IncomingItem.Outcome.OPEN
+        ).update(outcome=IncomingItem.Outcome.UNPUBLISHED, closed_at=now, closed_by=by)
+        if claimed != 1:
+            raise ValueError("The incoming item is already closed.")
+        IncomingItem.objects.filter(pk=incoming.pk, first_response_at__isnull=True).update(
+            first_response_at=now
+        )
     record = _append(
         by=by,
         fields={
@@ -170,11 +182,6 @@ def log_removal(
                  "position": record.position},
     )
     if incoming is not None:
-        now = timezone.now()
-        IncomingItem.objects.filter(pk=incoming.pk).update(
-            outcome=IncomingItem.Outcome.UNPUBLISHED, closed_at=now, closed_by=by,
-            first_response_at=incoming.first_response_at or now,
-        )
         AuditEvent.record(
             actor=by, action="moderation.incoming_unpublished", target=incoming,
             details={"removed_post": record.pk},
