@@ -159,3 +159,51 @@ def test_state_changing_views_refuse_get(client, account_a, operator):
     client.force_login(operator)
     for name in ("incoming_acknowledge", "incoming_close"):
         assert client.get(reverse(f"moderation:{name}", args=[item.pk])).status_code == 405
+
+
+def test_correction_is_refused_to_roles_that_may_not_log_or_read(client, account_a, operator,
+                                                                 archivist, administrator,
+                                                                 secret_record, operator_b):
+    url = reverse("moderation:removal_correct", args=[secret_record.pk])
+    client.force_login(archivist)
+    assert client.post(url, {"correction_note": "x"}).status_code == 403
+    # Administrators may log, but can't read this confidential record, so can't correct it.
+    client.force_login(administrator)
+    assert client.get(url).status_code == 403
+    client.force_login(operator_b)
+    assert client.get(url).status_code == 404
+    assert not RemovedPost.objects.filter(corrects=secret_record).exists()
+
+
+def test_incoming_create_is_refused_to_roles_that_do_not_handle_items(client, account_a,
+                                                                      archivist, outsider):
+    for user in (archivist, outsider):
+        client.force_login(user)
+        response = client.post(reverse("moderation:incoming_create"), {
+            "account": account_a.pk, "received_at": "2026-03-16T09:00", "kind": "question",
+            "text": "Fråga"})
+        assert response.status_code == 403
+
+
+def test_handoff_list_has_constant_queries(client, account_a, operator,
+                                           django_assert_max_num_queries):
+    def pending():
+        make_removal(account_a, operator, registration_decision=RegistrationDecision.CONFIDENTIAL)
+
+    pending()
+    client.force_login(operator)
+    with django_assert_max_num_queries(14) as few:
+        client.get(reverse("moderation:handoffs"))
+    for _ in range(8):
+        pending()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("moderation:handoffs"))
+    assert len(response.context["records"]) == 9
+
+
+def test_pages_are_available_in_english(client, account_a, operator):
+    record = make_removal(account_a, operator)
+    client.force_login(operator)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = client.get(record.get_absolute_url()).content.decode()
+    assert "Removed post" in body and "Reason" in body
