@@ -14,12 +14,12 @@ needs, then the text. Nothing here runs inside a database transaction.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,11 +135,20 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
                 context.route("**/*", guard)
                 page = context.new_page()
                 page.set_default_timeout(timeout_ms)
+                network = _NetworkWatch(page)
                 response = page.goto(url, wait_until="load", timeout=timeout_ms)
+                # Network quiet: Playwright's "networkidle" is 500 ms without a request.
                 # Pages that poll forever never go quiet: the settle delay still applies.
-                with contextlib.suppress(PlaywrightTimeout):
+                quiet = True
+                try:
                     page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 10_000))
+                except PlaywrightTimeout:
+                    quiet = False
                 page.wait_for_timeout(settings.ARCHIVE_SETTLE_SECONDS * 1000)
+                if quiet:
+                    # Scripts that fetched more during the settle delay (a feed loading
+                    # its next posts) get the network quiet again before the screenshot.
+                    network.wait_quiet(page, cap_seconds=min(timeout_ms / 1000, 10.0))
                 selectors = [*DEFAULT_COOKIE_SELECTORS, *cookie_selectors]
                 page.add_style_tag(
                     content=",".join(selectors) + "{display:none !important}"
@@ -188,6 +197,38 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
         links=[(t[:200], h) for t, h in links if h.startswith(("http://", "https://"))][:500],
         raw_sha256=hashlib.sha256(screenshot).hexdigest(),
     )
+
+
+class _NetworkWatch:
+    """Count the page's requests in flight, to tell whether it is quiet again."""
+
+    QUIET_SECONDS = 0.5  # as Playwright's "networkidle"
+
+    def __init__(self, page: Any) -> None:
+        self.in_flight = 0
+        self.last_activity = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, _request: Any) -> None:
+        self.in_flight += 1
+        self.last_activity = time.monotonic()
+
+    def _ended(self, _request: Any) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.last_activity = time.monotonic()
+
+    def wait_quiet(self, page: Any, *, cap_seconds: float) -> None:
+        """Wait until no request has been in flight for QUIET_SECONDS (at most the cap).
+
+        Returns at once when the page stayed quiet through the settle delay.
+        """
+        deadline = time.monotonic() + cap_seconds
+        while time.monotonic() < deadline and (
+            self.in_flight or time.monotonic() - self.last_activity < self.QUIET_SECONDS
+        ):
+            page.wait_for_timeout(100)
 
 
 def _layout_strips(image_bytes: bytes) -> list[bytes]:

@@ -261,7 +261,12 @@ ARCHIVE_PDFA_VARIANT = env.str("ARCHIVE_PDFA_VARIANT", default="1b")
 # Capture: Debian's Chromium driven by Playwright (never a downloaded browser); when it is
 # missing, the page's HTML is rendered without scripts by WeasyPrint.
 ARCHIVE_CHROMIUM_PATH = env.str("ARCHIVE_CHROMIUM_PATH", default="/usr/bin/chromium")
-ARCHIVE_SETTLE_SECONDS = env.float("ARCHIVE_SETTLE_SECONDS", default=2.0)
+# Settle delay after load and network quiet (500 ms without a request), for content that
+# scripts add from what they already fetched (timers, rendering a feed). 1 s: the page has
+# then been quiet on the network for 1.5 s; a page that fetches again meanwhile is waited
+# for until it is quiet once more (archive.capture), and CSS animations are finished by
+# the screenshot itself. Raise it for pages known to draw late.
+ARCHIVE_SETTLE_SECONDS = env.float("ARCHIVE_SETTLE_SECONDS", default=1.0)
 ARCHIVE_NAVIGATION_TIMEOUT = env.int("ARCHIVE_NAVIGATION_TIMEOUT", default=45)
 ARCHIVE_VIEWPORT_WIDTH = env.int("ARCHIVE_VIEWPORT_WIDTH", default=1280)
 # Longer pages are cut at this height (pixels) so that one snapshot stays a sane size.

@@ -7,6 +7,7 @@ import http.server
 import io
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "/index.html")
             self.end_headers()
+            return
+        if self.path.startswith("/slow-post"):
+            # A feed's next posts, answered slowly (late.html asks during the settle delay).
+            time.sleep(int(self.path.partition("ms=")[2] or 1000) / 1000)
+            body = "Sent inlägg från flödet".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         if self.path.startswith("/huge"):
             self.send_response(200)

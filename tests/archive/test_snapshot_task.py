@@ -148,3 +148,15 @@ def test_closing_snapshot_is_what_registry_asks_for(site_account, settings):
     snapshot, _ = _run(site_account, context=Snapshot.Context.BEFORE_CLOSING)
     assert snapshot.status == Snapshot.Status.STORED
     assert services.has_stored_closing_snapshot(site_account) is True
+
+
+@pytest.mark.browser
+def test_browser_waits_for_what_a_script_fetches_during_the_settle_delay(test_site):
+    """Network quiet is checked again after the settle delay: a feed that asks for more
+    posts meanwhile is captured with them (late.html asks 650 ms after load, the answer
+    takes 1.2 s; the settle delay here is 0.6 s)."""
+    from archive import capture as capturing
+
+    page = capturing.capture_with_browser(f"{test_site}/late.html", cookie_selectors=[])
+
+    assert "Sent inlägg från flödet" in page.text
