@@ -37,3 +37,24 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
         "can_log": perms.can(user, "moderation.log_removal", account),
         "can_handle": perms.can(user, "moderation.handle_incoming", account),
     }
+
+
+@register.inclusion_tag("moderation/_panels.html")
+def moderation_panels(user: Any) -> dict[str, Any]:
+    """On the home page: the incoming items past the one-working-day rule (MOD-5) and the
+    removals still waiting for a diarienummer (MOD-3), among the accounts the user may see.
+    A constant number of queries whatever the number of items."""
+    if not perms.can(user, "moderation.view"):
+        return {"visible": False}
+    overdue = list(
+        IncomingItem.objects.visible_to(user).overdue()
+        .select_related("account__platform").order_by("due_at")[:RECENT * 2]
+    )
+    for item in overdue:
+        item.readable = perms.may_read_content(user, item)
+    handoffs = (
+        RemovedPost.objects.visible_to(user).pending_registration().count()
+        if perms.can(user, "moderation.view_handoffs")
+        else None
+    )
+    return {"visible": True, "overdue": overdue, "handoffs": handoffs}
