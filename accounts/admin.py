@@ -77,11 +77,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_repr", "ip_address"]
+    list_display = ["created_at", "actor", "action_label", "target_repr", "ip_address"]
     list_filter = ["action", "target_type"]
     search_fields = ["action", "target_repr", "actor__full_name", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+    @admin.display(description=_("händelse"), ordering="action")
+    def action_label(self, obj: AuditEvent) -> str:
+        return obj.action_label
+
     fields = [
         "created_at",
         "actor",

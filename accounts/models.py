@@ -198,6 +198,50 @@ class User(AbstractBaseUser, PermissionsMixin):
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
 
 
+# What each audit action is called on screen. Actions not listed show their code.
+ACTION_LABELS = {
+    "registry.request_created": _("Begäran om konto skapad"),
+    "registry.request_changed": _("Begäran ändrad"),
+    "registry.submitted": _("Skickad till chef för godkännande"),
+    "registry.manager_approved": _("Godkänd av chef"),
+    "registry.rejected": _("Skickad tillbaka"),
+    "registry.activated": _("Förankrad och aktiv"),
+    "registry.closing_started": _("Avslut påbörjat"),
+    "registry.follower_notice": _("Meddelande till följare"),
+    "registry.closed": _("Avslutat"),
+    "registry.people_changed": _("Ansvariga ändrade"),
+    "registry.substitute_added": _("Ersättare tillagd"),
+    "registry.substitute_removed": _("Ersättare borttagen"),
+    "registry.assignment_granted": _("Uppdrag beslutat"),
+    "registry.assignment_revoked": _("Uppdrag återkallat"),
+    "registry.credential_holder_added": _("Behörighet tillagd"),
+    "registry.credential_holder_removed": _("Behörighet borttagen"),
+    "registry.credentials_location_changed": _("Förvaring av inloggning ändrad"),
+    "registry.target_changed": _("Mål för inlägg ändrat"),
+    "registry.activity_recorded": _("Aktivitet registrerad"),
+    "registry.activity_imported": _("Aktivitet importerad"),
+    "registry.exported": _("Registret exporterat"),
+    "moderation.removal_logged": _("Borttaget inlägg loggat"),
+    "moderation.removal_corrected": _("Borttaget inlägg rättat"),
+    "moderation.removal_registered": _("Diariefört"),
+    "moderation.incoming_logged": _("Inkommet ärende loggat"),
+    "moderation.incoming_acknowledged": _("Besked om svar lämnat"),
+    "moderation.incoming_answered": _("Besvarat"),
+    "moderation.incoming_forwarded": _("Vidarebefordrat"),
+    "moderation.incoming_referred": _("Hänvisat till partierna"),
+    "moderation.incoming_unpublished": _("Avpublicerat"),
+    "moderation.incoming_registered": _("Diariefört"),
+    "moderation.incoming_no_answer": _("Inget svar behövs"),
+    "archive.snapshot_requested": _("Arkivuttag begärt"),
+    "archive.snapshot_planned": _("Periodiskt uttag planerat"),
+    "archive.snapshot_stored": _("Arkivuttag lagrat"),
+    "archive.snapshot_failed": _("Arkivuttag misslyckades"),
+    "archive.snapshot_retried": _("Arkivuttag körs om"),
+    "archive.uploads_added": _("Skärmdumpar uppladdade"),
+    "archive.verified": _("Arkivet kontrollerat"),
+}
+
+
 class AuditEvent(models.Model):
     """One change of importance: who did what to which object, when and from where.
 
@@ -234,6 +278,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
 
     @classmethod
     def record(

@@ -205,7 +205,7 @@ def test_detail_page_shows_people_health_and_history(client, account_a, operator
     assert account_a.owner.full_name in page
     assert "Färre än två har inloggningsuppgifterna" in page
     assert "2026-V2 (2026-01-05)" in page
-    assert "registry.activity_recorded" in page
+    assert "Aktivitet registrerad" in page
 
 
 def test_export_is_for_the_office_and_archivists(client, account_a, communications_officer,
