@@ -47,11 +47,15 @@ def items_for(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     if user is None or not _logged_in(user):
         return []
-    result = []
-    for item in ITEMS:
-        if not item.allowed(user):
-            continue
-        url = reverse(item.url_name)
-        current = request.path == url or (url != "/" and request.path.startswith(url))
-        result.append({"label": item.label, "url": url, "current": current})
+    result = [
+        {"label": item.label, "url": reverse(item.url_name), "current": False}
+        for item in ITEMS
+        if item.allowed(user)
+    ]
+    # The current item is the one whose address is the longest prefix of the page's, so
+    # that /moderering/rapport/ marks the report and not also /moderering/.
+    matches = [i for i in result if request.path == i["url"]
+               or (i["url"] != "/" and request.path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["current"] = True
     return result

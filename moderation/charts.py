@@ -14,7 +14,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 BAR_HEIGHT = 22
 GAP = 6
-LABEL_WIDTH = 260
+LABEL_WIDTH = 300
+# Characters that fit in LABEL_WIDTH at 13 px in the fonts the site uses.
+LABEL_CHARS = 34
 BAR_WIDTH = 360
 VALUE_WIDTH = 70
 
@@ -38,7 +40,7 @@ def bar_chart(
         y = GAP + index * (BAR_HEIGHT + GAP)
         length = round(BAR_WIDTH * value / top) if value > 0 else 0
         text_y = y + BAR_HEIGHT - 6
-        short = label if len(label) <= 38 else label[:36] + "…"
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end" '
             f'font-size="13" fill="#1b1b1b">{escape(short)}</text>'

@@ -244,3 +244,10 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
 def test_browser_language_does_not_override_swedish(client):
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="sv">' in html
+
+
+def test_navigation_marks_only_the_most_specific_item_current(client, communications_officer):
+    client.force_login(communications_officer)
+    html = client.get(reverse("moderation:report")).content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert f'href="{reverse("moderation:report")}" aria-current="page"' in html
