@@ -30,7 +30,9 @@ def _isolated_files(settings, tmp_path):
 # The rows data migrations create (roles, platforms, removal reasons, beat schedules).
 # A transactional test (browser, live server, real worker) ends with a flush that deletes
 # them, so each transactional test first runs those migrations' own functions again; they
-# get_or_create, so this changes nothing when the rows are there.
+# get_or_create, so this changes nothing when the rows are there. (Don't use
+# serialized_rollback instead: mixed with plain transactional tests it reloads content
+# types that the previous flush already recreated, and fails.)
 REFERENCE_DATA = [
     ("accounts.migrations.0002_roles", "create_roles"),
     ("registry.migrations.0002_platforms", "create_platforms"),

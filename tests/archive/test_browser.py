@@ -17,12 +17,8 @@ from archive.models import Snapshot
 from tests.archive.helpers import stored_snapshot
 from tests.conftest import browser_login
 
-# serialized_rollback: a transactional test before this one may have flushed what the data
-# migrations seed (roles, platforms, schedules); this reloads it.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The rows data migrations seed are restored by tests/conftest.py's _reference_data.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _screenshot_png() -> SimpleUploadedFile:

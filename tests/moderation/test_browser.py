@@ -7,10 +7,8 @@ import pytest
 from moderation.models import IncomingItem, RemovedPost
 from tests.conftest import browser_login
 
-# serialized_rollback: a transactional test before this one may have flushed what the data
-# migrations seed (roles, platforms, removal reasons); this reloads it.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
-              pytest.mark.browser]
+# The rows data migrations seed are restored by tests/conftest.py's _reference_data.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_unpublish_an_incoming_comment_and_log_it(browser_page,

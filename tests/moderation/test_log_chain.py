@@ -163,7 +163,7 @@ def test_postgresql_triggers_refuse_update_and_delete(account_a, operator):
 
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="Row locks need PostgreSQL; SQLite serialises writers anyway")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_inserts_do_not_fork_the_chain(account_a, operator):
     errors = []
 
