@@ -258,9 +258,8 @@ def confidential_account_ids(user: Any) -> frozenset[int] | None:
     means every account. Computed once per user object (a few queries), so list pages and
     exports decide row by row without further queries.
     """
-    cached = getattr(user, "_moderation_confidential_ids", False)
-    if cached is not False:
-        return cached
+    if hasattr(user, "_moderation_confidential_ids"):
+        return user._moderation_confidential_ids  # frozenset[int] | None, set below
     from django.db.models import Q
     from django.utils import timezone
 
