@@ -7,10 +7,11 @@ event, e-mail). Requests are created in the browser form, which carries the chec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
+from accounts.http import AuthenticatedHttpRequest
 from registry import services
 from registry.forms import AccountURLMixin, HttpsURLField
 from registry.models import (
@@ -30,6 +32,9 @@ from registry.models import (
     Substitute,
     TransitionRefused,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(Platform)
@@ -75,9 +80,9 @@ class SocialAccountAdminForm(AccountURLMixin, forms.ModelForm):
         field_classes = {"url": HttpsURLField}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
         self.clean_account_url()
-        return data
+        return self.cleaned_data
 
 
 class ReasonForm(forms.Form):
@@ -92,7 +97,7 @@ class ClosingForm(forms.Form):
 
 
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SocialAccount],
-         done: str, call: Any) -> None:
+         done: StrOrPromise, call: Any) -> None:
     ok = 0
     for account in queryset:
         try:
@@ -106,8 +111,9 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[
 
 
 def _with_form(modeladmin: admin.ModelAdmin, request: HttpRequest,
-               queryset: QuerySet[SocialAccount], form_class: type[forms.Form], title: str,
-               action: str, done: str, call: Any) -> HttpResponse | None:
+               queryset: QuerySet[SocialAccount], form_class: type[forms.Form],
+               title: StrOrPromise, action: str, done: StrOrPromise,
+               call: Any) -> HttpResponse | None:
     """An action that asks for input on an intermediate page first (reason, date)."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
@@ -117,7 +123,7 @@ def _with_form(modeladmin: admin.ModelAdmin, request: HttpRequest,
         **modeladmin.admin_site.each_context(request),
         "title": title, "form": form, "accounts": queryset, "action": action,
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     })
 
 
@@ -168,30 +174,33 @@ class SocialAccountAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Godkänn som verksamhetschef"))
-    def approve_as_manager(self, request: HttpRequest, queryset: QuerySet[SocialAccount]) -> None:
+    def approve_as_manager(self, request: AuthenticatedHttpRequest,
+                           queryset: QuerySet[SocialAccount]) -> None:
         _run(self, request, queryset, _("%(n)s konton godkända."),
              lambda a: services.approve(account=a, by=request.user))
 
     @admin.action(description=_("Förankra och aktivera (kräver kanalstrategi)"))
-    def activate(self, request: HttpRequest, queryset: QuerySet[SocialAccount]) -> None:
+    def activate(self, request: AuthenticatedHttpRequest,
+                 queryset: QuerySet[SocialAccount]) -> None:
         _run(self, request, queryset, _("%(n)s konton aktiverade."),
              lambda a: services.activate(account=a, by=request.user,
                                          channel_strategy=a.channel_strategy))
 
     @admin.action(description=_("Skicka tillbaka som utkast …"))
-    def reject(self, request: HttpRequest, queryset: QuerySet[SocialAccount]) -> Any:
+    def reject(self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]) -> Any:
         return _with_form(self, request, queryset, ReasonForm, _("Skicka tillbaka som utkast"),
                           "reject", _("%(n)s begäranden skickade tillbaka."),
                           lambda a, d: services.reject(account=a, by=request.user, **d))
 
     @admin.action(description=_("Påbörja avslut …"))
-    def start_closing(self, request: HttpRequest, queryset: QuerySet[SocialAccount]) -> Any:
+    def start_closing(self, request: AuthenticatedHttpRequest,
+                      queryset: QuerySet[SocialAccount]) -> Any:
         return _with_form(self, request, queryset, ClosingForm, _("Påbörja avslut"),
                           "start_closing", _("Avslut påbörjat för %(n)s konton."),
                           lambda a, d: services.start_closing(account=a, by=request.user, **d))
 
     @admin.action(description=_("Avsluta och ta bort från listan över kanaler"))
-    def close(self, request: HttpRequest, queryset: QuerySet[SocialAccount]) -> None:
+    def close(self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]) -> None:
         _run(self, request, queryset, _("%(n)s konton avslutade."),
              lambda a: services.close(account=a, by=request.user))
 
@@ -210,7 +219,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         return False  # revoked, never deleted
 
     @admin.action(description=_("Återkalla uppdrag"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Assignment]) -> None:
         for assignment in queryset:
             try:
                 services.revoke_assignment(assignment=assignment, by=request.user)

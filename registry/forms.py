@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Q
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, User
-from registry.models import CHECKLIST_TEXT_FIELDS, SocialAccount
+from registry.models import CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
 from registry.services import host_aliases
 from registry.urls_normalise import InvalidAccountURL, normalise_url, split_host
 
@@ -43,11 +43,20 @@ def staff_queryset() -> Any:
     return User.objects.filter(is_active=True).order_by("full_name")
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """Return the form's model choice field `name`, typed so its queryset can be set."""
+    return cast("forms.ModelChoiceField[Any]", form.fields[name])
+
+
 class AccountURLMixin:
     """Validate the address against the platform and refuse a second registration."""
 
     instance: SocialAccount
     cleaned_data: dict[str, Any]
+
+    if TYPE_CHECKING:  # provided by the form class this is mixed into
+
+        def add_error(self, field: str | None, error: Any) -> None: ...
 
     def clean_account_url(self) -> None:
         url = self.cleaned_data.get("url")
@@ -122,10 +131,10 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         scope = perms.department_scope(user)
         if scope is not None and not perms.is_organisation_wide(user):
             departments = departments.filter(pk__in=scope)
-        self.fields["department"].queryset = departments
+        choice_field(self, "department").queryset = departments
         people = staff_queryset()
-        self.fields["owner"].queryset = people
-        self.fields["terms_reviewed_by"].queryset = people
+        choice_field(self, "owner").queryset = people
+        choice_field(self, "terms_reviewed_by").queryset = people
         self.fields["terms_reviewed_by"].required = False
         # Deputies are colleagues: people of the departments this user may request for.
         deputies = people
@@ -134,7 +143,7 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
                 Q(departments__in=scope) | Q(pk__in=self.instance.deputies.all()
                                               if self.instance.pk else [])
             ).distinct()
-        self.fields["deputies"].queryset = deputies
+        choice_field(self, "deputies").queryset = deputies
         if not self.instance.pk:
             self.initial.setdefault("owner", user.pk)
         else:
@@ -143,7 +152,8 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
             self.fields[name].widget.attrs["rows"] = 3
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self.clean_account_url()
         owner = data.get("owner")
         if owner and owner in (data.get("deputies") or []):
@@ -199,11 +209,12 @@ class PeopleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_queryset()
-        self.fields["deputies"].queryset = staff_queryset()
+        choice_field(self, "owner").queryset = staff_queryset()
+        choice_field(self, "deputies").queryset = staff_queryset()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("owner") and data.get("owner") in (data.get("deputies") or []):
             self.add_error("deputies", _("Den operativt ansvariga kan inte också vara "
                                          "ställföreträdande."))
@@ -216,14 +227,16 @@ class SubstituteForm(forms.Form):
     starts_on = forms.DateField(label=_("Från"), widget=DATE_WIDGET)
     ends_on = forms.DateField(label=_("Till och med"), widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, account: SocialAccount, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="substitute", **kwargs)
-        self.fields["user"].queryset = staff_queryset()
-        self.fields["stands_in_for"].queryset = User.objects.filter(
+    def __init__(self, data: Any = None, files: Any = None, *, account: SocialAccount,
+                 **kwargs: Any) -> None:
+        super().__init__(data, files, prefix="substitute", **kwargs)
+        choice_field(self, "user").queryset = staff_queryset()
+        choice_field(self, "stands_in_for").queryset = User.objects.filter(
             Q(pk=account.owner_id) | Q(deputy_accounts=account)).distinct()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("Slutdatum kan inte ligga före startdatum."))
         return data
@@ -233,9 +246,9 @@ class CredentialHolderForm(forms.Form):
     user = UserChoiceField(label=_("Person som har inloggningsuppgifterna"),
                            queryset=User.objects.none())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="holder", **kwargs)
-        self.fields["user"].queryset = staff_queryset()
+    def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, files, prefix="holder", **kwargs)
+        choice_field(self, "user").queryset = staff_queryset()
 
 
 class CredentialsLocationForm(forms.Form):
@@ -245,8 +258,8 @@ class CredentialsLocationForm(forms.Form):
                     "aldrig lösenordet här."),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="location", **kwargs)
+    def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, files, prefix="location", **kwargs)
 
     def clean_location(self) -> str:
         text = self.cleaned_data["location"]
@@ -266,10 +279,11 @@ class AssignmentForm(forms.Form):
     note = forms.CharField(label=_("Uppdragets omfattning"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="assignment", **kwargs)
-        self.fields["user"].queryset = staff_queryset()
-        self.fields["accounts"].queryset = accounts
+    def __init__(self, data: Any = None, files: Any = None, *, accounts: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(data, files, prefix="assignment", **kwargs)
+        choice_field(self, "user").queryset = staff_queryset()
+        choice_field(self, "accounts").queryset = accounts
 
 
 class TargetForm(forms.ModelForm):
@@ -282,8 +296,8 @@ class ActivityForm(forms.Form):
     week = forms.DateField(label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET)
     posts = forms.IntegerField(label=_("Antal inlägg"), min_value=0, max_value=1000)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="activity", **kwargs)
+    def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, files, prefix="activity", **kwargs)
         today = timezone.localdate()
         self.fields["week"].initial = today - dt.timedelta(days=today.weekday() + 7)
 
@@ -357,14 +371,12 @@ class RegisterFilterForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Verksamhet"), required=False,
                                         queryset=Department.objects.all(),
                                         empty_label=_("Alla"))
-    platform = forms.ModelChoiceField(label=_("Plattform"), required=False, queryset=None,
-                                      empty_label=_("Alla"))
+    platform: forms.ModelChoiceField[Platform] = forms.ModelChoiceField(
+        label=_("Plattform"), required=False, queryset=None, empty_label=_("Alla"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from registry.models import Platform
-
-        self.fields["platform"].queryset = Platform.objects.all()
+        choice_field(self, "platform").queryset = Platform.objects.all()
 
     def apply(self, qs: Any) -> Any:
         if not self.is_valid():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models
@@ -284,15 +284,21 @@ class SocialAccount(models.Model):
 
     # --- REG-2: the Bilaga 2 checklist ---------------------------------------------------
 
+    @classmethod
+    def _verbose_name(cls, name: str) -> str:
+        # The checklist names concrete fields of this model, never a reverse relation.
+        field = cast("models.Field[Any, Any]", cls._meta.get_field(name))
+        return str(field.verbose_name)
+
     def checklist_missing(self) -> list[str]:
         """Return the labels of the Bilaga 2 items not yet answered (REG-2, Bilaga 2)."""
         missing = [
-            str(self._meta.get_field(name).verbose_name)
+            self._verbose_name(name)
             for name in CHECKLIST_TEXT_FIELDS
             if not getattr(self, name).strip()
         ]
         missing += [
-            str(self._meta.get_field(name).verbose_name)
+            self._verbose_name(name)
             for name in CHECKLIST_CONFIRMATIONS
             if not getattr(self, name)
         ]

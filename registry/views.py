@@ -21,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import AuditEvent
 from registry import export, forms, services
 from registry.health import account_health, with_health_data
@@ -68,7 +69,7 @@ def _list_queryset(user: Any) -> Any:
 
 @login_required
 @require_GET
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The register of the accounts the user may see, with their health (REG-1)."""
     perms.require(request.user, "registry.view_register")
     filters = forms.RegisterFilterForm(request.GET or None)
@@ -84,7 +85,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def waiting(request: HttpRequest) -> HttpResponse:
+def waiting(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Requests waiting for this user: approvals, activations, drafts sent back."""
     perms.require(request.user, "registry.view_register")
     return render(request, "registry/waiting.html", waiting_for(request.user))
@@ -110,7 +111,7 @@ def waiting_for(user: Any) -> dict[str, list[SocialAccount]]:
 
 
 @login_required
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Draft a request for a new account with the Bilaga 2 checklist (REG-2)."""
     perms.require(request.user, "registry.create_account", None)
     form = forms.RequestForm(request.POST or None, user=request.user)
@@ -123,7 +124,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Change a draft request (REG-2)."""
     account = _account(request, pk, "registry.edit_account")
     if account.state != SocialAccount.State.DRAFT:
@@ -144,7 +145,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     account = (
         with_health_data(SocialAccount.objects.filter(pk=account.pk))
@@ -197,7 +198,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.submit")
     try:
         services.submit(account=account, by=request.user)
@@ -209,7 +210,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
+def approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.manager_approve")
     form = forms.ApproveForm(request.POST)
     if not form.is_valid():
@@ -225,7 +226,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
+def reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.reject")
     form = forms.RejectForm(request.POST)
     if not form.is_valid():
@@ -241,7 +242,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activate(request: HttpRequest, pk: int) -> HttpResponse:
+def activate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.activate")
     form = forms.ActivateForm(request.POST)
     if not form.is_valid():
@@ -258,7 +259,7 @@ def activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def start_closing(request: HttpRequest, pk: int) -> HttpResponse:
+def start_closing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.start_closing")
     form = forms.StartClosingForm(request.POST)
     if not form.is_valid():
@@ -274,7 +275,7 @@ def start_closing(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notice_add(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.record_notice")
     form = forms.FollowerNoticeForm(request.POST)
     if not form.is_valid():
@@ -292,7 +293,7 @@ def notice_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
+def close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.close")
     try:
         services.close(account=account, by=request.user)
@@ -338,13 +339,13 @@ def _people_context(account: SocialAccount, user: Any, **forms_: Any) -> dict[st
 
 
 @login_required
-def people(request: HttpRequest, pk: int) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The account's people: owner, deputies, substitutes, editors, credential holders."""
     account = _account(request, pk, "registry.manage_people")
     return render(request, "registry/people.html", _people_context(account, request.user))
 
 
-def _people_post(request: HttpRequest, pk: int, form_class: Any, context_name: str,
+def _people_post(request: AuthenticatedHttpRequest, pk: int, form_class: Any, context_name: str,
                  action: Any, success: str, **form_kwargs: Any) -> HttpResponse:
     account = _account(request, pk, "registry.manage_people")
     if form_class is forms.SubstituteForm:
@@ -366,7 +367,7 @@ def _people_post(request: HttpRequest, pk: int, form_class: Any, context_name: s
 
 @login_required
 @require_POST
-def people_set(request: HttpRequest, pk: int) -> HttpResponse:
+def people_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
         request, pk, forms.PeopleForm, "people_form",
         lambda account, data: services.set_owner_and_deputies(
@@ -376,7 +377,7 @@ def people_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def substitute_add(request: HttpRequest, pk: int) -> HttpResponse:
+def substitute_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
         request, pk, forms.SubstituteForm, "substitute_form",
         lambda account, data: services.add_substitute(account=account, by=request.user, **data),
@@ -385,7 +386,7 @@ def substitute_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def holder_add(request: HttpRequest, pk: int) -> HttpResponse:
+def holder_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
         request, pk, forms.CredentialHolderForm, "holder_form",
         lambda account, data: services.add_credential_holder(
@@ -395,7 +396,7 @@ def holder_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def location_set(request: HttpRequest, pk: int) -> HttpResponse:
+def location_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
         request, pk, forms.CredentialsLocationForm, "location_form",
         lambda account, data: services.set_credentials_location(
@@ -405,7 +406,7 @@ def location_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assignment_grant(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
         request, pk, forms.AssignmentForm, "assignment_form",
         lambda account, data: services.grant_assignment(by=request.user, **data),
@@ -414,7 +415,7 @@ def assignment_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def substitute_remove(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def substitute_remove(request: AuthenticatedHttpRequest, pk: int, item: int) -> HttpResponse:
     account = _account(request, pk, "registry.manage_people")
     substitute = get_object_or_404(Substitute, pk=item, account=account)
     services.remove_substitute(substitute=substitute, by=request.user)
@@ -424,7 +425,7 @@ def substitute_remove(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def holder_remove(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def holder_remove(request: AuthenticatedHttpRequest, pk: int, item: int) -> HttpResponse:
     account = _account(request, pk, "registry.manage_people")
     holder = get_object_or_404(CredentialHolder, pk=item, account=account)
     try:
@@ -438,7 +439,7 @@ def holder_remove(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assignment_revoke(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+def assignment_revoke(request: AuthenticatedHttpRequest, pk: int, item: int) -> HttpResponse:
     account = _account(request, pk, "registry.manage_people")
     assignment = get_object_or_404(Assignment, pk=item, accounts=account)
     try:
@@ -455,7 +456,7 @@ def assignment_revoke(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The quick weekly entry: how many posts this account published one week."""
     account = _account(request, pk, "registry.record_activity")
     form = forms.ActivityForm(request.POST)
@@ -474,7 +475,7 @@ def activity_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def target_set(request: HttpRequest, pk: int) -> HttpResponse:
+def target_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.record_activity")
     form = forms.TargetForm(request.POST)
     if not form.is_valid():
@@ -486,7 +487,7 @@ def target_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def activity_import(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk, "registry.record_activity")
     form = forms.ActivityImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -506,7 +507,7 @@ def activity_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Active accounts with health issues, worst first (the dashboard)."""
     perms.require(request.user, "registry.view_register")
     today = timezone.localdate()
@@ -519,7 +520,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_register(request: HttpRequest, fmt: str) -> HttpResponse:
+def export_register(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse:
     """The register as CSV or XLSX: the GDPR record of channels (REG-1)."""
     perms.require(request.user, "registry.export_register")
     if fmt not in ("csv", "xlsx"):
