@@ -4,7 +4,7 @@ confidential content exactly as the pages do (accounts.permissions.may_read_cont
 from __future__ import annotations
 
 import contextvars
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -22,6 +22,9 @@ from moderation.models import (
     RemovalReason,
     RemovedPost,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 RESTRICTED = _("Sekretess – innehållet visas bara för dem som behöver det")
 
@@ -54,7 +57,7 @@ _admin_user: contextvars.ContextVar[Any] = contextvars.ContextVar("moderation_ad
 class MaskedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Show a restricted field only to a confidential reader of the row."""
 
-    def _masked(self, obj: Any, value: str) -> Any:
+    def _masked(self, obj: Any, value: StrOrPromise) -> Any:
         if perms.may_read_content(_admin_user.get(None), obj):
             return value
         return format_html("<em>{}</em>", RESTRICTED)
@@ -66,7 +69,7 @@ class MaskedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class EvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Evidence
-    fields = ["original_name", "size", "sha256", "uploaded_at"]
+    fields = ("original_name", "size", "sha256", "uploaded_at")
     readonly_fields = fields
     extra = 0
 
@@ -87,10 +90,10 @@ class RemovedPostAdmin(MaskedAdmin):
     list_select_related = ["account__platform", "reason", "removed_by"]
     date_hierarchy = "removed_at"
     inlines = [EvidenceInline]
-    fields = ["position", "account", "kind", "reason", "confidential", "posted_at",
+    fields = ("position", "account", "kind", "reason", "confidential", "posted_at",
               "removed_at", "removed_by", "shown_sender", "shown_post_url", "shown_context",
               "shown_content", "shown_motivation", "sender_informed", "registration_decision",
-              "corrects", "correction_note", "source_incoming", "previous_hash", "record_hash"]
+              "corrects", "correction_note", "source_incoming", "previous_hash", "record_hash")
     readonly_fields = fields
 
     @admin.display(description=_("avsändare"))
@@ -125,11 +128,11 @@ class IncomingItemAdmin(MaskedAdmin):
     search_fields = ["account__name", "diarienummer"]
     list_select_related = ["account__platform", "handler"]
     date_hierarchy = "received_at"
-    fields = ["account", "received_at", "kind", "confidential", "shown_text", "shown_sender",
+    fields = ("account", "received_at", "kind", "confidential", "shown_text", "shown_sender",
               "handler", "due_at", "first_response_at", "promised_answer", "outcome",
               "shown_reply", "signed_name", "signed_title", "signed_office", "forwarded_to",
               "registration_decision", "diarienummer", "closed_at", "closed_by",
-              "reminder_level", "last_reminded_at"]
+              "reminder_level", "last_reminded_at")
     readonly_fields = fields
 
     @admin.display(description=_("text"))

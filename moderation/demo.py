@@ -80,14 +80,19 @@ def _screenshot() -> SimpleUploadedFile:
 
 def seed(out: TextIO) -> None:
     """Create the demo moderation data; running it again changes nothing."""
-    accounts = {
+    found_accounts = {
         key: SocialAccount.objects.filter(url=url).first() for key, url in ACCOUNTS.items()
     }
-    people = {key: User.objects.filter(email=email).first() for key, email in PEOPLE.items()}
-    missing = [k for k in ACCOUNTS if accounts[k] is None or people[k] is None]
+    found_people = {
+        key: User.objects.filter(email=email).first() for key, email in PEOPLE.items()
+    }
+    missing = [k for k in ACCOUNTS if found_accounts[k] is None or found_people[k] is None]
     if missing:
         out.write(f"Moderation demo skipped: demo accounts or users missing ({missing}).\n")
         return
+    # Nothing is missing: the same dictionaries, typed without None.
+    accounts = {k: a for k, a in found_accounts.items() if a is not None}
+    people = {k: u for k, u in found_people.items() if u is not None}
     now = timezone.now()
     created = 0
     for key, acc, code, kind, days, decision, sender, content, context, motivation in REMOVALS:
@@ -118,7 +123,8 @@ def seed(out: TextIO) -> None:
     out.write(f"Moderation demo: {created} new records and items.\n")
 
 
-def _seed_incoming(accounts: dict, people: dict, now: dt.datetime) -> int:
+def _seed_incoming(accounts: dict[str, SocialAccount], people: dict[str, User],
+                   now: dt.datetime) -> int:
     created = 0
     for text, acc, kind, hours, outcome in INCOMING:
         if IncomingItem.objects.filter(account=accounts[acc], text=text).exists():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -96,11 +96,13 @@ class RemovalForm(forms.Form):
     def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if accounts is not None:
-            self.fields["account"].queryset = accounts.select_related("platform", "department")
+            field = cast(AccountChoiceField, self.fields["account"])
+            field.queryset = accounts.select_related("platform", "department")
         self.fields["removed_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         reason = data.get("reason")
         if reason is not None and reason.preserve_content and not data.get("content") \
                 and not data.get("evidence"):
@@ -127,7 +129,8 @@ class CorrectionForm(RemovalForm):
         del self.fields["account"]
 
     def clean(self) -> dict[str, Any]:
-        data = forms.Form.clean(self)
+        forms.Form.clean(self)
+        data = self.cleaned_data
         posted, removed = data.get("posted_at"), data.get("removed_at")
         if posted and removed and removed < posted:
             self.add_error("removed_at", _("Kan inte vara före publiceringen."))
@@ -166,7 +169,8 @@ class IncomingForm(forms.Form):
     def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if accounts is not None:
-            self.fields["account"].queryset = accounts.select_related("platform", "department")
+            field = cast(AccountChoiceField, self.fields["account"])
+            field.queryset = accounts.select_related("platform", "department")
         self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
 
     def clean_received_at(self) -> Any:
@@ -208,7 +212,8 @@ class CloseIncomingForm(forms.Form):
     diarienummer = forms.CharField(label=_("Diarienummer"), required=False, max_length=60)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         outcome = data.get("outcome")
         Outcome = IncomingItem.Outcome
         if outcome == Outcome.ANSWERED:
@@ -246,10 +251,12 @@ class PeriodExportForm(forms.Form):
     def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if accounts is not None:
-            self.fields["account"].queryset = accounts.select_related("platform", "department")
+            field = cast(AccountChoiceField, self.fields["account"])
+            field.queryset = accounts.select_related("platform", "department")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("Slutet kan inte vara före början."))
         return data

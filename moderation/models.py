@@ -183,6 +183,13 @@ class RemovedPost(models.Model):
 
     objects = RemovedPostQuerySet.as_manager()
 
+    # Not stored: set per request by the views. `readable`: whether the user may read the
+    # content (accounts.permissions.may_read_content, MOD-3); `waited`/`escalated`: the
+    # hand-off list's working days without a diarienummer and whether that passes the limit.
+    readable: bool
+    waited: int
+    escalated: bool
+
     class Meta:
         verbose_name = _("borttaget inlägg")
         verbose_name_plural = _("borttagna inlägg")
@@ -457,6 +464,10 @@ class IncomingItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = IncomingItemQuerySet.as_manager()
+
+    # Not stored: set per request by the views, whether the user may read the content
+    # (accounts.permissions.may_read_content, MOD-3).
+    readable: bool
 
     class Meta:
         verbose_name = _("inkommet ärende")

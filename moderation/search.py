@@ -8,7 +8,7 @@ what a restricted record says.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -18,15 +18,17 @@ from accounts import permissions as perms
 REMOVAL_FIELDS = ["content", "context", "motivation", "sender_name"]
 INCOMING_FIELDS = ["text", "sender_name", "reply"]
 
+_QS = TypeVar("_QS", bound=QuerySet[Any])
 
-def _readable_only(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+
+def _readable_only(qs: _QS, user: Any) -> _QS:
     ids = perms.confidential_account_ids(user)
     if ids is None:
         return qs
     return qs.filter(Q(confidential=False) | Q(account_id__in=ids))
 
 
-def search(qs: QuerySet[Any], query: str, user: Any, fields: list[str]) -> QuerySet[Any]:
+def search(qs: _QS, query: str, user: Any, fields: list[str]) -> _QS:
     """Return the rows of `qs` matching `query` in `fields`, as `user` may search them."""
     query = query.strip()
     if not query:

@@ -106,6 +106,8 @@ def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[UploadedFile
     record.record_hash = record.compute_hash(hashes)
     record.save(force_insert=True)
     for upload, sha in zip(evidence, hashes, strict=True):
+        # Every received upload has a name and a size; the stubs allow None for any File.
+        assert upload.name is not None and upload.size is not None
         item = Evidence(
             removed_post=record,
             original_name=upload.name[:255],

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
+from accounts.http import AuthenticatedHttpRequest
 from moderation import export, reports, services
 from moderation.charts import bar_chart
 from moderation.forms import (
@@ -37,8 +38,10 @@ from moderation.forms import (
 from moderation.models import (
     Evidence,
     IncomingItem,
+    IncomingItemQuerySet,
     RemovalReason,
     RemovedPost,
+    RemovedPostQuerySet,
 )
 from moderation.search import INCOMING_FIELDS, REMOVAL_FIELDS, search
 from registry.models import SocialAccount
@@ -52,14 +55,14 @@ def _mark(objs: Any, user: Any) -> Any:
     return objs
 
 
-def _removals(user: Any) -> QuerySet[RemovedPost]:
+def _removals(user: Any) -> RemovedPostQuerySet:
     return RemovedPost.objects.visible_to(user).select_related(
         "account__platform", "account__department", "reason", "removed_by",
         "registration", "original__registration", "corrects",
     )
 
 
-def _incoming(user: Any) -> QuerySet[IncomingItem]:
+def _incoming(user: Any) -> IncomingItemQuerySet:
     return IncomingItem.objects.visible_to(user).select_related(
         "account__platform", "account__department", "handler"
     )
@@ -88,7 +91,7 @@ def _int(value: str | None) -> int | None:
 
 @login_required
 @require_GET
-def removal_list(request: HttpRequest) -> HttpResponse:
+def removal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.view")
     qs = _removals(request.user)
     account_id = _int(request.GET.get("account"))
@@ -118,7 +121,7 @@ def removal_list(request: HttpRequest) -> HttpResponse:
 
 
 def _removal_initial_from(item: IncomingItem, user: Any) -> dict[str, Any]:
-    kinds = {IncomingItem.Kind.COMMENT: RemovedPost.Kind.COMMENT}
+    kinds: dict[str, str] = {IncomingItem.Kind.COMMENT: RemovedPost.Kind.COMMENT}
     readable = perms.may_read_content(user, item)
     return {
         "account": item.account_id,
@@ -134,7 +137,7 @@ def _removal_initial_from(item: IncomingItem, user: Any) -> dict[str, Any]:
 
 
 @login_required
-def removal_create(request: HttpRequest) -> HttpResponse:
+def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Log a removal; with ?incoming=<id>, prefilled from an incoming item (Bilaga 4)."""
     perms.require(request.user, "moderation.log_removal")
     item = None
@@ -183,7 +186,7 @@ def removal_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def removal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def removal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _get_removal(request, pk)
     correction = RemovedPost.objects.filter(corrects=record).only("pk", "position").first()
     evidence = list(record.evidence.all()) if record.readable else []
@@ -202,7 +205,7 @@ def removal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def removal_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Append a correction; the record itself never changes (MOD-1)."""
     record = _get_removal(request, pk)
     perms.require(request.user, "moderation.log_removal", record.account)
@@ -234,7 +237,7 @@ def removal_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def removal_register(request: HttpRequest, pk: int) -> HttpResponse:
+def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Enter the diarienummer: the hand-off to the records system is done (MOD-3)."""
     record = _get_removal(request, pk)
     perms.require(request.user, "moderation.register", record)
@@ -252,7 +255,7 @@ def removal_register(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Serve an evidence file, only to those who may read the record's content."""
     evidence = get_object_or_404(Evidence.objects.select_related("removed_post"), pk=pk)
     record = evidence.removed_post
@@ -281,7 +284,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def removal_export_one(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def removal_export_one(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     """One record for filing, as PDF/A or CSV."""
     if fmt not in ("pdf", "csv"):
         raise Http404
@@ -296,7 +299,7 @@ def removal_export_one(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def removal_export(request: HttpRequest) -> HttpResponse:
+def removal_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An account's records for a period, as PDF/A or CSV."""
     perms.require(request.user, "moderation.view")
     accounts = SocialAccount.objects.visible_to(request.user)
@@ -324,7 +327,7 @@ def removal_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def handoff_list(request: HttpRequest) -> HttpResponse:
+def handoff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Confidential and other records still waiting for a diarienummer (MOD-3)."""
     perms.require(request.user, "moderation.view_handoffs")
     cal = services.calendar()
@@ -344,7 +347,7 @@ def handoff_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def incoming_list(request: HttpRequest) -> HttpResponse:
+def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.view")
     qs = _incoming(request.user)
     state = request.GET.get("state", "open")
@@ -377,7 +380,7 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def incoming_create(request: HttpRequest) -> HttpResponse:
+def incoming_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.handle_incoming")
     accounts = _open_accounts(request.user)
     if request.method == "POST":
@@ -422,13 +425,13 @@ def _render_item(request: HttpRequest, item: IncomingItem, *, close_form: Any = 
 
 @login_required
 @require_GET
-def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incoming_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_item(request, _get_item(request, pk))
 
 
 @login_required
 @require_POST
-def incoming_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def incoming_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(request, pk)
     perms.require(request.user, "moderation.handle_incoming", item.account)
     form = AcknowledgeForm(request.POST)
@@ -443,7 +446,7 @@ def incoming_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def incoming_close(request: HttpRequest, pk: int) -> HttpResponse:
+def incoming_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(request, pk)
     perms.require(request.user, "moderation.handle_incoming", item.account)
     if not item.is_open:
@@ -474,7 +477,7 @@ def _report_querysets(request: HttpRequest) -> tuple[Any, Any, int | None]:
 
 @login_required
 @require_GET
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.view_reports")
     removals, items, year = _report_querysets(request)
     by_reason = reports.removals_by_reason(removals)
@@ -524,7 +527,7 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
 
 @login_required
 @require_GET
-def search_view(request: HttpRequest) -> HttpResponse:
+def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.view")
     query = request.GET.get("q", "").strip()
     removals: list[RemovedPost] = []

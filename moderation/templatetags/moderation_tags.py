@@ -27,7 +27,8 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
     items = list(
         IncomingItem.objects.filter(account=account).open().order_by("due_at")[:RECENT]
     )
-    for obj in [*removals, *items]:
+    shown: list[RemovedPost | IncomingItem] = [*removals, *items]
+    for obj in shown:
         obj.readable = perms.may_read_content(user, obj)
     return {
         "visible": True,
