@@ -196,6 +196,11 @@ def browser_page(live_server):
         finally:
             context.close()
             browser.close()
+            # ORM calls made while Playwright's loop runs open connections in that loop's
+            # context; close them here, or PostgreSQL refuses to drop the test database.
+            from django.db import connections
+
+            connections.close_all()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
