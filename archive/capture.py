@@ -241,7 +241,7 @@ def _layout_strips(image_bytes: bytes) -> list[bytes]:
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", image.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
+        image = flat  # type: ignore[assignment]  # an opaque copy replaces the opened file
     strip_height = int(image.width * A4_RATIO)
     strips = []
     for top in range(0, image.height, strip_height):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -77,11 +77,11 @@ class SnapshotFilterForm(forms.Form):
         if scope is not None:
             departments = departments.filter(pk__in=scope)
             accounts = accounts.filter(department_id__in=scope)
-        self.fields["department"].queryset = departments
-        self.fields["office"].queryset = departments.filter(
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments
+        cast(forms.ModelChoiceField, self.fields["office"]).queryset = departments.filter(
             kind__in=[Department.Kind.KONTOR, Department.Kind.AVDELNING]
         )
-        self.fields["account"].queryset = accounts
+        cast(forms.ModelChoiceField, self.fields["account"]).queryset = accounts
 
     def filter(self, queryset: Any) -> Any:
         if not self.is_valid():
@@ -118,7 +118,9 @@ class RequestSnapshotForm(forms.Form):
         label=_("Anteckning"), required=False, max_length=300,
         help_text=_("Vilken förändring det gäller; står på försättsbladet."),
     )
-    files = MultipleFileField(
+    # The metaclass moves declared fields into base_fields, so this does not replace
+    # BaseForm.files at run time; only the type checker sees a clash.
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("Skärmbilder eller PDF-utskrift"),
         required=False,
         help_text=_("Krävs för sidor bakom inloggning (t.ex. Facebook, Instagram)."),
@@ -129,7 +131,8 @@ class RequestSnapshotForm(forms.Form):
         self.account = account
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.account.platform.login_wall and not data.get("files"):
             self.add_error(
                 "files",
@@ -140,4 +143,4 @@ class RequestSnapshotForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))
+    files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))  # type: ignore[assignment]

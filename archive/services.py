@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from collections.abc import Iterable
@@ -43,7 +44,8 @@ def has_stored_closing_snapshot(account: SocialAccount) -> bool:
 def _queue(snapshot: Snapshot) -> None:
     from archive.tasks import capture_snapshot
 
-    capture_snapshot.delay_on_commit(snapshot.pk)
+    # celery-types does not know Task.delay_on_commit (Celery 5.4+).
+    capture_snapshot.delay_on_commit(snapshot.pk)  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -76,7 +78,7 @@ def request_snapshot(
         SnapshotSource.objects.create(
             snapshot=snapshot,
             file=upload,
-            original_name=upload.name[:255],
+            original_name=(upload.name or "")[:255],
             content_type=upload.content_type or "",
             position=position,
         )
@@ -132,7 +134,7 @@ def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
         created.append(snapshot)
     # Heal lost messages: snapshots queued long ago, or "in progress" past the hard time
     # limit (their worker died), are queued again; the claim decides who does them.
-    stale = timezone.now() - timezone.timedelta(hours=1)
+    stale = timezone.now() - dt.timedelta(hours=1)
     from django.db.models import Q
 
     from archive.tasks import capture_snapshot
@@ -171,7 +173,7 @@ def add_uploads(*, snapshot: Snapshot, uploads: Iterable[UploadedFile], by: User
         SnapshotSource.objects.create(
             snapshot=snapshot,
             file=upload,
-            original_name=upload.name[:255],
+            original_name=(upload.name or "")[:255],
             content_type=upload.content_type or "",
             position=position,
         )
@@ -200,7 +202,7 @@ def _stale_before() -> Any:
 
     # A task never runs longer than the hard time limit, so a snapshot still "in progress"
     # after that has lost its worker (killed, machine gone) and may be taken again.
-    return timezone.now() - timezone.timedelta(seconds=settings.CELERY_TASK_HARD_TIME_LIMIT)
+    return timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_HARD_TIME_LIMIT)
 
 
 def claim(snapshot_id: int) -> bool:

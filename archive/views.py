@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Department
 from archive import services
 from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
@@ -145,7 +146,7 @@ def office_zip(request: HttpRequest) -> FileResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, pk: int) -> HttpResponse:
+def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     snapshot = _snapshot(request, pk, "archive.retry")
     if services.retry_snapshot(snapshot=snapshot, by=request.user):
         messages.success(request, _("Uttaget är köat igen."))
@@ -156,7 +157,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def upload(request: HttpRequest, pk: int) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Screenshots or a PDF print for a waiting or failed snapshot (login walls)."""
     snapshot = get_object_or_404(Snapshot.objects.select_related("account"), pk=pk)
     perms.require(request.user, "archive.view_snapshot", snapshot)
@@ -167,7 +168,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         for error in form.errors.get("files", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect(snapshot)
     services.add_uploads(snapshot=snapshot, uploads=form.cleaned_data["files"], by=request.user)
     messages.success(request, _("Filerna är uppladdade och uttaget är köat."))
@@ -176,7 +177,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_snapshot(request: HttpRequest, account_pk: int) -> HttpResponse:
+def request_snapshot(request: AuthenticatedHttpRequest, account_pk: int) -> HttpResponse:
     """ARC-1 "före större förändringar": ask for a snapshot from the account's page."""
     account = get_object_or_404(SocialAccount.objects.select_related("platform"), pk=account_pk)
     perms.require(
@@ -186,7 +187,7 @@ def request_snapshot(request: HttpRequest, account_pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(account.get_absolute_url())
     snapshot = services.request_snapshot(
         account=account,

@@ -180,9 +180,9 @@ def flatten_image(data: bytes) -> tuple[bytes, str] | None:
         image.load()
     except (OSError, ValueError):
         return None
-    image = image.convert("RGBA")
-    background = Image.new("RGB", image.size, (255, 255, 255))
-    background.paste(image, mask=image.getchannel("A"))
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
     out = io.BytesIO()
     background.save(out, format="PNG", optimize=False)
     return out.getvalue(), "image/png"
@@ -428,14 +428,17 @@ def _finish(
             info.Subject = pikepdf.String(subject)
         pdf.trailer.Info = pdf.make_indirect(info)
         out = io.BytesIO()
-        pdf.save(
+        save = functools.partial(
+            pdf.save,
             out,
             fix_metadata_version=False,
             object_stream_mode=pikepdf.ObjectStreamMode.disable,  # PDF/A-1 is PDF 1.4
             deterministic_id=True,
-            min_version="1.4" if part == 1 else "1.7",
-            force_version="1.4" if part == 1 else None,
         )
+        if part == 1:
+            save(force_version="1.4")
+        else:
+            save(min_version="1.7")
     return out.getvalue()
 
 
@@ -490,8 +493,8 @@ def _structural_messages(data: bytes) -> tuple[list[str], int | None]:
             if "/EmbeddedFiles" in names:
                 problems.append("Dokumentet har bifogade filer.")
         for number, page in enumerate(pdf.pages, start=1):
-            resources = page.obj.get("/Resources", {})
-            fonts = resources.get("/Font", {}) if resources else {}
+            resources: Any = page.obj.get("/Resources", {})
+            fonts: Any = resources.get("/Font", {}) if resources else {}
             for key, font in (fonts.items() if fonts else []):
                 descriptors = []
                 if "/FontDescriptor" in font:

@@ -119,7 +119,7 @@ def check_url(url: str) -> tuple[str, str, int, list[str]]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise FetchError(f"Värden {host} kunde inte slås upp: {exc}") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise FetchError(f"Värden {host} har ingen adress.")
     if host not in allowed_private_hosts():
