@@ -82,6 +82,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["action", "target_repr", "actor__full_name", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
     @admin.display(description=_("händelse"), ordering="action")
     def action_label(self, obj: AuditEvent) -> str:
         return obj.action_label

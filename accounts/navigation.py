@@ -27,16 +27,22 @@ def _logged_in(user: Any) -> bool:
 ITEMS: list[NavItem] = [
     NavItem(_("Översikt"), "home", _logged_in),
     # --- registry ---
-    NavItem(_("Kontoregister"), "registry:account_list",
-            lambda u: perms.can(u, "registry.view_register")),
+    NavItem(
+        _("Kontoregister"),
+        "registry:account_list",
+        lambda u: perms.can(u, "registry.view_register"),
+    ),
     NavItem(_("Kontohälsa"), "registry:health", lambda u: perms.can(u, "registry.view_register")),
     NavItem(_("Officiella kanaler"), "registry:public_list", _logged_in),
-    NavItem(_("Inkommet"), "moderation:incoming_list",
-            lambda u: perms.can(u, "moderation.view")),
-    NavItem(_("Borttagna inlägg"), "moderation:removal_list",
-            lambda u: perms.can(u, "moderation.view")),
-    NavItem(_("Moderationsrapport"), "moderation:report",
-            lambda u: perms.can(u, "moderation.view_reports")),
+    NavItem(_("Inkommet"), "moderation:incoming_list", lambda u: perms.can(u, "moderation.view")),
+    NavItem(
+        _("Borttagna inlägg"), "moderation:removal_list", lambda u: perms.can(u, "moderation.view")
+    ),
+    NavItem(
+        _("Moderationsrapport"),
+        "moderation:report",
+        lambda u: perms.can(u, "moderation.view_reports"),
+    ),
     NavItem(_("Arkiv"), "archive:list", lambda u: perms.can(u, "archive.browse")),
     NavItem(_("Administration"), "admin:index", perms.can_use_admin),
 ]
@@ -54,8 +60,11 @@ def items_for(request: HttpRequest) -> list[dict[str, Any]]:
     ]
     # The current item is the one whose address is the longest prefix of the page's, so
     # that /moderering/rapport/ marks the report and not also /moderering/.
-    matches = [i for i in result if request.path == i["url"]
-               or (i["url"] != "/" and request.path.startswith(i["url"]))]
+    matches = [
+        i
+        for i in result
+        if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))
+    ]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["current"] = True
     return result

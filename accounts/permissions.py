@@ -281,7 +281,8 @@ def confidential_account_ids(user: Any) -> frozenset[int] | None:
             # A substitute in force stands in for the owner or a deputy (REG-4).
             today = timezone.localdate()
             q |= Q(deputies=user) | Q(
-                substitutes__user=user, substitutes__starts_on__lte=today,
+                substitutes__user=user,
+                substitutes__starts_on__lte=today,
                 substitutes__ends_on__gte=today,
             )
         if "manager" in readers and has_role(user, C.MANAGER):

@@ -17,11 +17,25 @@ class SnapshotSourceInline(ReadOnlyAdminMixin, admin.TabularInline):
 @admin.register(Snapshot)
 class SnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "account", "period", "context", "status", "attempts", "method", "validation_passed",
-        "stored_at", "file_name",
+        "account",
+        "period",
+        "context",
+        "status",
+        "attempts",
+        "method",
+        "validation_passed",
+        "stored_at",
+        "file_name",
     ]
-    list_filter = ["status", "context", "period", "method", "validation_passed",
-                   "account__platform", "fixity_ok"]
+    list_filter = [
+        "status",
+        "context",
+        "period",
+        "method",
+        "validation_passed",
+        "account__platform",
+        "fixity_ok",
+    ]
     search_fields = ["account__name", "account__department__name", "file_name", "sha256"]
     list_select_related = ["account__platform", "account__department"]
     date_hierarchy = "created_at"

@@ -33,14 +33,25 @@ from nykvarn_sm.lib import pdfa, safe_fetch
 log = logging.getLogger(__name__)
 
 BROWSER_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # Common consent banners, hidden on every platform; platforms add their own selectors.
 DEFAULT_COOKIE_SELECTORS = [
-    "#onetrust-banner-sdk", "#onetrust-consent-sdk", "#CybotCookiebotDialog",
-    "#cookie-banner", ".cookie-banner", "#cookieConsent", ".cc-window",
-    "[aria-label*='cookie' i][role='dialog']", "[id*='cookie-consent' i]",
+    "#onetrust-banner-sdk",
+    "#onetrust-consent-sdk",
+    "#CybotCookiebotDialog",
+    "#cookie-banner",
+    ".cookie-banner",
+    "#cookieConsent",
+    ".cc-window",
+    "[aria-label*='cookie' i][role='dialog']",
+    "[id*='cookie-consent' i]",
 ]
 # Pixels of screenshot per A4 page: 180 mm wide content, 267 mm high.
 A4_RATIO = 267 / 180
@@ -107,9 +118,7 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
         origin = re.match(r"^[a-z]+://[^/?#]+", request_url, re.I)
         key = origin.group(0).lower() if origin else request_url
         if key not in verdicts:
-            verdicts[key] = scheme in ("http", "https") and safe_fetch.is_allowed_url(
-                request_url
-            )
+            verdicts[key] = scheme in ("http", "https") and safe_fetch.is_allowed_url(request_url)
         if verdicts[key]:
             route.continue_()
         else:

@@ -38,34 +38,60 @@ def seed(out: TextIO) -> None:
             account=account,
             period=period,
             context=Snapshot.Context.PERIODIC,
-            defaults={"source_url": account.url, "requested_via": "demodata",
-                      "status": Snapshot.Status.RENDERING, "attempts": 1},
+            defaults={
+                "source_url": account.url,
+                "requested_via": "demodata",
+                "status": Snapshot.Status.RENDERING,
+                "attempts": 1,
+            },
         )
         if not created:
             continue
-        html = PAGE.format(name=account.name, platform=account.platform.name,
-                           department=account.department.name, url=account.url)
+        html = PAGE.format(
+            name=account.name,
+            platform=account.platform.name,
+            department=account.department.name,
+            url=account.url,
+        )
         page = capturing.Capture(
-            method="fallback", captured_at=timezone.now(), final_url=account.url,
-            http_status=200, title=account.name, html=html,
+            method="fallback",
+            captured_at=timezone.now(),
+            final_url=account.url,
+            http_status=200,
+            title=account.name,
+            html=html,
             raw_sha256=hashlib.sha256(html.encode()).hexdigest(),
         )
         data = capturing.build_pdf(snapshot, page)
         result = pdfa.validate_pdfa(data)
         name = save_new(
             account.department.office.name,
-            convention_name(platform=account.platform.name, department=account.department.name,
-                            day=timezone.localdate(), context=snapshot.context_label),
+            convention_name(
+                platform=account.platform.name,
+                department=account.department.name,
+                day=timezone.localdate(),
+                context=snapshot.context_label,
+            ),
             data,
         )
         Snapshot.objects.filter(pk=snapshot.pk).update(
             status=Snapshot.Status.STORED if result.passed else Snapshot.Status.FAILED,
-            method=Snapshot.Method.FALLBACK, final_url=account.url, http_status=200,
-            page_title=account.name, captured_at=page.captured_at, raw_sha256=page.raw_sha256,
-            file_name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-            page_count=None, pdfa_variant=pdfa.variant(), validation_passed=result.passed,
-            validator=result.validator[:120], validator_version=result.version[:60],
-            validation_messages=result.messages, stored_at=timezone.now(),
+            method=Snapshot.Method.FALLBACK,
+            final_url=account.url,
+            http_status=200,
+            page_title=account.name,
+            captured_at=page.captured_at,
+            raw_sha256=page.raw_sha256,
+            file_name=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            page_count=None,
+            pdfa_variant=pdfa.variant(),
+            validation_passed=result.passed,
+            validator=result.validator[:120],
+            validator_version=result.version[:60],
+            validation_messages=result.messages,
+            stored_at=timezone.now(),
             last_error="" if result.passed else "; ".join(result.messages)[:2000],
         )
         made += 1

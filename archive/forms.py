@@ -53,19 +53,26 @@ class MultipleFileField(forms.FileField):
 
 class SnapshotFilterForm(forms.Form):
     office = forms.ModelChoiceField(
-        label=_("Kontor"), queryset=Department.objects.none(), required=False,
+        label=_("Kontor"),
+        queryset=Department.objects.none(),
+        required=False,
         empty_label=_("Alla"),
     )
     department = forms.ModelChoiceField(
-        label=_("Verksamhet"), queryset=Department.objects.none(), required=False,
+        label=_("Verksamhet"),
+        queryset=Department.objects.none(),
+        required=False,
         empty_label=_("Alla"),
     )
     account = forms.ModelChoiceField(
-        label=_("Konto"), queryset=SocialAccount.objects.none(), required=False,
+        label=_("Konto"),
+        queryset=SocialAccount.objects.none(),
+        required=False,
         empty_label=_("Alla"),
     )
-    period = forms.CharField(label=_("Period"), required=False, max_length=10,
-                             help_text=_("T.ex. 2026-H1"))
+    period = forms.CharField(
+        label=_("Period"), required=False, max_length=10, help_text=_("T.ex. 2026-H1")
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Alla")), *Snapshot.Status.choices]
     )
@@ -115,7 +122,9 @@ class RequestSnapshotForm(forms.Form):
         initial=Snapshot.Context.BEFORE_CHANGE,
     )
     note = forms.CharField(
-        label=_("Anteckning"), required=False, max_length=300,
+        label=_("Anteckning"),
+        required=False,
+        max_length=300,
         help_text=_("Vilken förändring det gäller; står på försättsbladet."),
     )
     # The metaclass moves declared fields into base_fields, so this does not replace

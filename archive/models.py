@@ -164,7 +164,9 @@ class Snapshot(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (
-            self.Status.QUEUED, self.Status.CAPTURING, self.Status.RENDERING,
+            self.Status.QUEUED,
+            self.Status.CAPTURING,
+            self.Status.RENDERING,
             self.Status.VALIDATING,
         )
 

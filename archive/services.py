@@ -143,7 +143,8 @@ def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
         Q(status=Snapshot.Status.QUEUED, updated_at__lt=stale)
         | Q(
             status__in=[
-                Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING,
+                Snapshot.Status.CAPTURING,
+                Snapshot.Status.RENDERING,
                 Snapshot.Status.VALIDATING,
             ],
             updated_at__lt=_stale_before(),
@@ -214,9 +215,7 @@ def claim(snapshot_id: int) -> bool:
     from django.conf import settings
     from django.db.models import F, Q
 
-    in_progress = [
-        Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING, Snapshot.Status.VALIDATING
-    ]
+    in_progress = [Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING, Snapshot.Status.VALIDATING]
     claimable = Q(status=Snapshot.Status.QUEUED) | Q(
         status__in=in_progress, updated_at__lt=_stale_before()
     )
@@ -387,8 +386,13 @@ def verify_archive(*, triggered_by: str, alert: bool = False) -> FixityCheck:
         )
         if problem:
             problems.append(
-                {"snapshot": snapshot.pk, "file": snapshot.file_name, "problem": problem,
-                 "expected": snapshot.sha256, "found": found}
+                {
+                    "snapshot": snapshot.pk,
+                    "file": snapshot.file_name,
+                    "problem": problem,
+                    "expected": snapshot.sha256,
+                    "found": found,
+                }
             )
     with transaction.atomic():
         FixityCheck.objects.filter(pk=check.pk).update(

@@ -29,9 +29,7 @@ PAGE_SIZE = 100
 
 def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
     snapshot = get_object_or_404(
-        Snapshot.objects.select_related(
-            "account__platform", "account__department", "requested_by"
-        ),
+        Snapshot.objects.select_related("account__platform", "account__department", "requested_by"),
         pk=pk,
     )
     perms.require(request.user, action, snapshot, view_action="archive.view_snapshot")
@@ -66,7 +64,9 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
             "offices": list(offices),
             "periods": list(
                 Snapshot.objects.visible_to(request.user)
-                .order_by("-period").values_list("period", flat=True).distinct()[:12]
+                .order_by("-period")
+                .values_list("period", flat=True)
+                .distinct()[:12]
             ),
             "any_running": any(s.in_progress for s in rows),
             "last_check": FixityCheck.objects.first(),
@@ -196,7 +196,5 @@ def request_snapshot(request: AuthenticatedHttpRequest, account_pk: int) -> Http
         uploads=form.cleaned_data["files"],
         by=request.user,
     )
-    messages.success(
-        request, _("Arkivuttaget är beställt. Det syns i listan när det är klart.")
-    )
+    messages.success(request, _("Arkivuttaget är beställt. Det syns i listan när det är klart."))
     return redirect(snapshot)

@@ -66,12 +66,18 @@ def main() -> None:
     # What build_pdf reads, without a database row.
     office = SimpleNamespace(name="Kultur och fritid")
     account = SimpleNamespace(
-        name="Fritidsfabriken", url=url, platform=SimpleNamespace(name="Facebook"),
+        name="Fritidsfabriken",
+        url=url,
+        platform=SimpleNamespace(name="Facebook"),
         department=SimpleNamespace(name="Fritidsfabriken", office=office),
     )
     snapshot = SimpleNamespace(
-        account=account, context_label="periodiskt uttag", note="", period="bench",
-        requested_by=None, requested_via="benchmark",
+        account=account,
+        context_label="periodiskt uttag",
+        note="",
+        period="bench",
+        requested_by=None,
+        requested_via="benchmark",
     )
     from django.conf import settings
 
@@ -96,16 +102,26 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"snapshots:        {runs} of {url}")
-    print(f"median time:      {statistics.median(times):.2f} s "
-          f"(min {min(times):.2f}, max {max(times):.2f})")
-    print(f"peak memory:      {own:.0f} MiB in Python; largest child process "
-          f"(Chromium/Java) {children:.0f} MiB")
-    print("median per phase: " + ", ".join(
-        f"{name} {statistics.median(values):.2f} s" for name, values in phases.items()))
-    print(f"PDF/A size:       {statistics.median(sizes) / 1024:.0f} KiB, "
-          f"variant {pdfa.variant()}, all passed PDFBox Preflight: {all(valid)}")
-    print(f"settle delay:     {settings.ARCHIVE_SETTLE_SECONDS} s "
-          "(ARCHIVE_SETTLE_SECONDS) is part of the capture time")
+    print(
+        f"median time:      {statistics.median(times):.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f})"
+    )
+    print(
+        f"peak memory:      {own:.0f} MiB in Python; largest child process "
+        f"(Chromium/Java) {children:.0f} MiB"
+    )
+    print(
+        "median per phase: "
+        + ", ".join(f"{name} {statistics.median(values):.2f} s" for name, values in phases.items())
+    )
+    print(
+        f"PDF/A size:       {statistics.median(sizes) / 1024:.0f} KiB, "
+        f"variant {pdfa.variant()}, all passed PDFBox Preflight: {all(valid)}"
+    )
+    print(
+        f"settle delay:     {settings.ARCHIVE_SETTLE_SECONDS} s "
+        "(ARCHIVE_SETTLE_SECONDS) is part of the capture time"
+    )
 
 
 if __name__ == "__main__":

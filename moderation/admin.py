@@ -33,8 +33,15 @@ RESTRICTED = _("Sekretess – innehållet visas bara för dem som behöver det")
 class RemovalReasonAdmin(admin.ModelAdmin):
     """MOD-2: the reasons are configuration. Used reasons can't be deleted (PROTECT)."""
 
-    list_display = ["label", "code", "legal_reference", "preserve_content",
-                    "confidential_by_default", "active", "position"]
+    list_display = [
+        "label",
+        "code",
+        "legal_reference",
+        "preserve_content",
+        "confidential_by_default",
+        "active",
+        "position",
+    ]
     list_editable = ["active", "position"]
     list_filter = ["active", "preserve_content", "confidential_by_default"]
     search_fields = ["label", "code", "legal_reference"]
@@ -80,20 +87,49 @@ class EvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(RemovedPost)
 class RemovedPostAdmin(MaskedAdmin):
-    list_display = ["position", "removed_at", "account", "kind", "reason", "confidential",
-                    "registration_decision", "removed_by"]
-    list_filter = ["reason", "confidential", "kind", "registration_decision",
-                   "account__department"]
+    list_display = [
+        "position",
+        "removed_at",
+        "account",
+        "kind",
+        "reason",
+        "confidential",
+        "registration_decision",
+        "removed_by",
+    ]
+    list_filter = ["reason", "confidential", "kind", "registration_decision", "account__department"]
     # No content field here: a search must not reveal what a restricted record says.
-    search_fields = ["account__name", "removed_by__full_name", "registration__diarienummer",
-                     "record_hash"]
+    search_fields = [
+        "account__name",
+        "removed_by__full_name",
+        "registration__diarienummer",
+        "record_hash",
+    ]
     list_select_related = ["account__platform", "reason", "removed_by"]
     date_hierarchy = "removed_at"
     inlines = [EvidenceInline]
-    fields = ("position", "account", "kind", "reason", "confidential", "posted_at",
-              "removed_at", "removed_by", "shown_sender", "shown_post_url", "shown_context",
-              "shown_content", "shown_motivation", "sender_informed", "registration_decision",
-              "corrects", "correction_note", "source_incoming", "previous_hash", "record_hash")
+    fields = (
+        "position",
+        "account",
+        "kind",
+        "reason",
+        "confidential",
+        "posted_at",
+        "removed_at",
+        "removed_by",
+        "shown_sender",
+        "shown_post_url",
+        "shown_context",
+        "shown_content",
+        "shown_motivation",
+        "sender_informed",
+        "registration_decision",
+        "corrects",
+        "correction_note",
+        "source_incoming",
+        "previous_hash",
+        "record_hash",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("avsändare"))
@@ -122,17 +158,43 @@ class RemovedPostAdmin(MaskedAdmin):
 class IncomingItemAdmin(MaskedAdmin):
     """Incoming items change only through their pages (the Bilaga 4 outcomes)."""
 
-    list_display = ["received_at", "account", "kind", "outcome", "due_at", "handler",
-                    "confidential"]
+    list_display = [
+        "received_at",
+        "account",
+        "kind",
+        "outcome",
+        "due_at",
+        "handler",
+        "confidential",
+    ]
     list_filter = ["outcome", "kind", "confidential", "account__department"]
     search_fields = ["account__name", "diarienummer"]
     list_select_related = ["account__platform", "handler"]
     date_hierarchy = "received_at"
-    fields = ("account", "received_at", "kind", "confidential", "shown_text", "shown_sender",
-              "handler", "due_at", "first_response_at", "promised_answer", "outcome",
-              "shown_reply", "signed_name", "signed_title", "signed_office", "forwarded_to",
-              "registration_decision", "diarienummer", "closed_at", "closed_by",
-              "reminder_level", "last_reminded_at")
+    fields = (
+        "account",
+        "received_at",
+        "kind",
+        "confidential",
+        "shown_text",
+        "shown_sender",
+        "handler",
+        "due_at",
+        "first_response_at",
+        "promised_answer",
+        "outcome",
+        "shown_reply",
+        "signed_name",
+        "signed_title",
+        "signed_office",
+        "forwarded_to",
+        "registration_decision",
+        "diarienummer",
+        "closed_at",
+        "closed_by",
+        "reminder_level",
+        "last_reminded_at",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("text"))

@@ -33,8 +33,9 @@ def bar_chart(
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'aria-labelledby="chart-{id(rows)}-t">',
         f'<title id="chart-{id(rows)}-t">{escape(title)}</title>',
-        "<desc>" + escape("; ".join(
-            f"{label}: {value:.{decimals}f}{unit}" for label, value in rows)) + "</desc>",
+        "<desc>"
+        + escape("; ".join(f"{label}: {value:.{decimals}f}{unit}" for label, value in rows))
+        + "</desc>",
     ]
     for index, (label, value) in enumerate(rows):
         y = GAP + index * (BAR_HEIGHT + GAP)

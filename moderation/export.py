@@ -30,11 +30,27 @@ def _local(value: Any) -> str:
 
 def csv_rows(records: Iterable[RemovedPost], user: Any) -> Iterable[list[str]]:
     yield [
-        _("Löpnummer"), _("Konto"), _("Verksamhet"), _("Typ"), _("Publicerat"),
-        _("Borttaget"), _("Borttaget av"), _("Skäl"), _("Lagrum"), _("Sekretess"),
-        _("Avsändare"), _("Avsändarens profil"), _("Adress"), _("Sammanhang"), _("Innehåll"),
-        _("Motivering"), _("Avsändaren informerad"), _("Diarieföring"), _("Diarienummer"),
-        _("Rättar löpnummer"), _("Kontrollsumma"),
+        _("Löpnummer"),
+        _("Konto"),
+        _("Verksamhet"),
+        _("Typ"),
+        _("Publicerat"),
+        _("Borttaget"),
+        _("Borttaget av"),
+        _("Skäl"),
+        _("Lagrum"),
+        _("Sekretess"),
+        _("Avsändare"),
+        _("Avsändarens profil"),
+        _("Adress"),
+        _("Sammanhang"),
+        _("Innehåll"),
+        _("Motivering"),
+        _("Avsändaren informerad"),
+        _("Diarieföring"),
+        _("Diarienummer"),
+        _("Rättar löpnummer"),
+        _("Kontrollsumma"),
     ]
     for r in records:
         readable = perms.may_read_content(user, r)
@@ -44,14 +60,23 @@ def csv_rows(records: Iterable[RemovedPost], user: Any) -> Iterable[list[str]]:
             return value if readable else RESTRICTED
 
         yield [
-            str(r.position), f"{r.account.platform.name} {r.account.name}",
-            r.account.department.name, r.get_kind_display(), _local(r.posted_at),
-            _local(r.removed_at), r.removed_by.full_name, r.reason.label,
-            r.reason.legal_reference, _("ja") if r.confidential else _("nej"),
-            restricted(r.sender_name), restricted(r.sender_profile_url),
-            restricted(r.post_url), restricted(r.context),
+            str(r.position),
+            f"{r.account.platform.name} {r.account.name}",
+            r.account.department.name,
+            r.get_kind_display(),
+            _local(r.posted_at),
+            _local(r.removed_at),
+            r.removed_by.full_name,
+            r.reason.label,
+            r.reason.legal_reference,
+            _("ja") if r.confidential else _("nej"),
+            restricted(r.sender_name),
+            restricted(r.sender_profile_url),
+            restricted(r.post_url),
+            restricted(r.context),
             restricted(r.content if r.content_preserved else _("(behöver inte bevaras)")),
-            restricted(r.motivation), _("ja") if r.sender_informed else _("nej"),
+            restricted(r.motivation),
+            _("ja") if r.sender_informed else _("nej"),
             r.get_registration_decision_display(),
             registration.diarienummer if registration else "",
             str(r.corrects.position) if r.corrects_id and r.corrects else "",
@@ -80,10 +105,17 @@ def records_pdf(records: list[RemovedPost], user: Any, *, title: str) -> bytes:
         record.readable = perms.may_read_content(user, record)
     html = render_to_string(
         "moderation/pdf/records.html",
-        {"records": records, "title": title, "organisation_name": settings.ORGANISATION_NAME,
-         "exported_at": timezone.now(), "exported_by": user},
+        {
+            "records": records,
+            "title": title,
+            "organisation_name": settings.ORGANISATION_NAME,
+            "exported_at": timezone.now(),
+            "exported_by": user,
+        },
     )
     return render_pdfa(
-        html, title=title, author=settings.ORGANISATION_NAME,
+        html,
+        title=title,
+        author=settings.ORGANISATION_NAME,
         subject=_("Logg över borttagna inlägg"),
     )

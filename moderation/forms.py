@@ -58,20 +58,25 @@ class RemovalForm(forms.Form):
 
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
     kind = forms.ChoiceField(label=_("Typ"), choices=RemovedPost.Kind.choices)
-    post_url = forms.URLField(label=_("Adress till inlägget"), required=False, max_length=500,
-                              assume_scheme="https")
-    platform_post_id = forms.CharField(label=_("Plattformens id"), required=False,
-                                       max_length=200)
+    post_url = forms.URLField(
+        label=_("Adress till inlägget"), required=False, max_length=500, assume_scheme="https"
+    )
+    platform_post_id = forms.CharField(label=_("Plattformens id"), required=False, max_length=200)
     sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)
-    sender_profile_url = forms.URLField(label=_("Avsändarens profil"), required=False,
-                                        max_length=500, assume_scheme="https")
+    sender_profile_url = forms.URLField(
+        label=_("Avsändarens profil"), required=False, max_length=500, assume_scheme="https"
+    )
     posted_at = forms.DateTimeField(label=_("Publicerat"), widget=DateTimeLocalInput())
     context = forms.CharField(
-        label=_("Sammanhang"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Sammanhang"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Tråden eller inlägget det hörde till."),
     )
     content = forms.CharField(
-        label=_("Innehåll"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Innehåll"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Kopiera texten ordagrant. Sparas inte för skäl som inte ska bevaras."),
     )
     reason = forms.ModelChoiceField(
@@ -81,15 +86,18 @@ class RemovalForm(forms.Form):
     removed_at = forms.DateTimeField(label=_("Borttaget"), widget=DateTimeLocalInput())
     sender_informed = forms.BooleanField(label=_("Avsändaren har informerats"), required=False)
     confidential = forms.BooleanField(
-        label=_("Innehåller sekretessbelagda uppgifter"), required=False,
+        label=_("Innehåller sekretessbelagda uppgifter"),
+        required=False,
         help_text=_("Innehållet visas då bara för dem som behöver det och ska diarieföras."),
     )
     registration_decision = forms.ChoiceField(
-        label=_("Diarieföring"), choices=RegistrationDecision.choices,
+        label=_("Diarieföring"),
+        choices=RegistrationDecision.choices,
         help_text=_("Inläggets karaktär avgör (Diarieföring)."),
     )
     evidence = MultipleFileField(
-        label=_("Skärmdumpar och bilder"), required=False,
+        label=_("Skärmdumpar och bilder"),
+        required=False,
         help_text=_("Sparas med kontrollsumma och kan inte bytas ut."),
     )
 
@@ -104,15 +112,19 @@ class RemovalForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         reason = data.get("reason")
-        if reason is not None and reason.preserve_content and not data.get("content") \
-                and not data.get("evidence"):
+        if (
+            reason is not None
+            and reason.preserve_content
+            and not data.get("content")
+            and not data.get("evidence")
+        ):
             self.add_error("content", _("Spara innehållet eller ladda upp en skärmdump."))
         if data.get("confidential") and data.get("registration_decision") in (
-            RegistrationDecision.PASSING, RegistrationDecision.OUTSIDE
+            RegistrationDecision.PASSING,
+            RegistrationDecision.OUTSIDE,
         ):
             # MOD-4, "Diarieföring": "Inlägg och kommentarer som innehåller sekretess".
-            self.add_error("registration_decision",
-                           _("Inlägg med sekretess ska diarieföras."))
+            self.add_error("registration_decision", _("Inlägg med sekretess ska diarieföras."))
         posted, removed = data.get("posted_at"), data.get("removed_at")
         if posted and removed and removed < posted:
             self.add_error("removed_at", _("Kan inte vara före publiceringen."))
@@ -159,10 +171,12 @@ class IncomingForm(forms.Form):
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
     url = forms.URLField(label=_("Länk"), required=False, max_length=500, assume_scheme="https")
     sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)
-    confidential = forms.BooleanField(label=_("Innehåller sekretessbelagda uppgifter"),
-                                      required=False)
+    confidential = forms.BooleanField(
+        label=_("Innehåller sekretessbelagda uppgifter"), required=False
+    )
     notify_communications = forms.BooleanField(
-        label=_("Informera även kommunikationsavdelningen"), required=False,
+        label=_("Informera även kommunikationsavdelningen"),
+        required=False,
         help_text=_("Vid kritik eller felaktigheter om kommunen (Omvärldsbevakning)."),
     )
 
@@ -182,13 +196,15 @@ class IncomingForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     promised_answer = forms.CharField(
-        label=_("Besked om när svar kommer"), max_length=300,
+        label=_("Besked om när svar kommer"),
+        max_length=300,
         help_text=_("T.ex. ”Vi återkommer med svar senast på torsdag.”"),
     )
 
 
 CLOSING_OUTCOMES = [
-    (value, label) for value, label in IncomingItem.Outcome.choices
+    (value, label)
+    for value, label in IncomingItem.Outcome.choices
     if value not in (IncomingItem.Outcome.OPEN, IncomingItem.Outcome.UNPUBLISHED)
 ]
 
@@ -196,19 +212,21 @@ CLOSING_OUTCOMES = [
 class CloseIncomingForm(forms.Form):
     """Bilaga 4: besvara, vidarebefordra, hänvisa, diarieföra (avpublicera: a removal)."""
 
-    outcome = forms.ChoiceField(label=_("Utfall"), choices=CLOSING_OUTCOMES,
-                                widget=forms.RadioSelect)
-    reply = forms.CharField(label=_("Svar"), required=False,
-                            widget=forms.Textarea(attrs={"rows": 4}))
+    outcome = forms.ChoiceField(
+        label=_("Utfall"), choices=CLOSING_OUTCOMES, widget=forms.RadioSelect
+    )
+    reply = forms.CharField(
+        label=_("Svar"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     signed_name = forms.CharField(label=_("Undertecknat: namn"), required=False, max_length=150)
-    signed_title = forms.CharField(label=_("Undertecknat: titel"), required=False,
-                                   max_length=150)
-    signed_office = forms.CharField(label=_("Undertecknat: kontor/avdelning"), required=False,
-                                    max_length=150)
-    forwarded_to = forms.CharField(label=_("Vidarebefordrad till"), required=False,
-                                   max_length=200)
-    registration_decision = forms.ChoiceField(label=_("Diarieföring"),
-                                              choices=RegistrationDecision.choices)
+    signed_title = forms.CharField(label=_("Undertecknat: titel"), required=False, max_length=150)
+    signed_office = forms.CharField(
+        label=_("Undertecknat: kontor/avdelning"), required=False, max_length=150
+    )
+    forwarded_to = forms.CharField(label=_("Vidarebefordrad till"), required=False, max_length=200)
+    registration_decision = forms.ChoiceField(
+        label=_("Diarieföring"), choices=RegistrationDecision.choices
+    )
     diarienummer = forms.CharField(label=_("Diarienummer"), required=False, max_length=60)
 
     def clean(self) -> dict[str, Any]:
@@ -222,8 +240,10 @@ class CloseIncomingForm(forms.Form):
             else:
                 # MOD-5, "Frekvenser och svarstider": signed with name, title and office.
                 for problem in IncomingItem.signature_problems(
-                    data.get("reply", ""), name=data.get("signed_name", ""),
-                    title=data.get("signed_title", ""), office=data.get("signed_office", ""),
+                    data.get("reply", ""),
+                    name=data.get("signed_name", ""),
+                    title=data.get("signed_title", ""),
+                    office=data.get("signed_office", ""),
                 ):
                     self.add_error("reply", problem)
         if outcome == Outcome.FORWARDED and not data.get("forwarded_to", "").strip():
@@ -236,8 +256,7 @@ class CloseIncomingForm(forms.Form):
             # MOD-4: "Register" requires a diarienummer.
             self.add_error("diarienummer", _("Diarieföring kräver ett diarienummer."))
         if outcome == Outcome.REGISTERED and decision not in RegistrationDecision.register_values():
-            self.add_error("registration_decision",
-                           _("Välj varför ärendet diarieförs."))
+            self.add_error("registration_decision", _("Välj varför ärendet diarieförs."))
         return data
 
 
@@ -245,8 +264,7 @@ class PeriodExportForm(forms.Form):
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
     start = forms.DateField(label=_("Från och med"), widget=DateInput())
     end = forms.DateField(label=_("Till och med"), widget=DateInput())
-    format = forms.ChoiceField(label=_("Format"),
-                               choices=[("pdf", "PDF/A"), ("csv", "CSV")])
+    format = forms.ChoiceField(label=_("Format"), choices=[("pdf", "PDF/A"), ("csv", "CSV")])
 
     def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

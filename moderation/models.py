@@ -39,9 +39,7 @@ class RemovalReason(models.Model):
     preserve_content = models.BooleanField(
         _("innehållet ska bevaras"),
         default=True,
-        help_text=_(
-            "Av: innehållet behöver inte sparas (t.ex. reklam). Händelsen loggas ändå."
-        ),
+        help_text=_("Av: innehållet behöver inte sparas (t.ex. reklam). Händelsen loggas ändå."),
     )
     confidential_by_default = models.BooleanField(
         _("sekretess som standard"),
@@ -76,8 +74,13 @@ class RegistrationDecision(models.TextChoices):
     @classmethod
     def register_values(cls) -> frozenset[str]:
         return frozenset(
-            {cls.LEADS_TO_ACTION, cls.WILL_BECOME_CASE, cls.EXISTING_CASE,
-             cls.SPECIAL_INTEREST, cls.CONFIDENTIAL}
+            {
+                cls.LEADS_TO_ACTION,
+                cls.WILL_BECOME_CASE,
+                cls.EXISTING_CASE,
+                cls.SPECIAL_INTEREST,
+                cls.CONFIDENTIAL,
+            }
         )
 
 
@@ -131,7 +134,9 @@ class RemovedPost(models.Model):
         MESSAGE = "message", _("Meddelande")
 
     account = models.ForeignKey(
-        SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT,
+        SocialAccount,
+        verbose_name=_("konto"),
+        on_delete=models.PROTECT,
         related_name="removed_posts",
     )
     post_url = models.URLField(_("adress till inlägget"), max_length=500, blank=True)
@@ -147,7 +152,9 @@ class RemovedPost(models.Model):
     content_preserved = models.BooleanField(_("innehållet sparat"), default=True)
     removed_at = models.DateTimeField(_("borttaget"))
     removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("borttaget av"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borttaget av"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     reason = models.ForeignKey(
@@ -162,7 +169,11 @@ class RemovedPost(models.Model):
     # Corrections: the record this one corrects, and the first record of the line (so a
     # line of corrections shares one hand-off to the records system).
     corrects = models.OneToOneField(
-        "self", verbose_name=_("rättar"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("rättar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="corrected_by",
     )
     original = models.ForeignKey(
@@ -170,8 +181,12 @@ class RemovedPost(models.Model):
     )
     correction_note = models.TextField(_("vad som rättas"), blank=True)
     source_incoming = models.ForeignKey(
-        "IncomingItem", verbose_name=_("från inkommet ärende"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="removals",
+        "IncomingItem",
+        verbose_name=_("från inkommet ärende"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="removals",
     )
     created_at = models.DateTimeField(_("loggat"), default=timezone.now)
 
@@ -280,9 +295,7 @@ class Evidence(models.Model):
     """A screenshot or image saved with a removal (MOD-1). Never replaced or deleted; its
     SHA-256 is part of the record's hash."""
 
-    removed_post = models.ForeignKey(
-        RemovedPost, on_delete=models.PROTECT, related_name="evidence"
-    )
+    removed_post = models.ForeignKey(RemovedPost, on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField(_("fil"), upload_to=evidence_path, max_length=300)
     original_name = models.CharField(_("filnamn"), max_length=255)
     content_type = models.CharField(max_length=100, blank=True)
@@ -312,7 +325,9 @@ class Registration(models.Model):
     diarienummer = models.CharField(_("diarienummer"), max_length=60)
     registered_on = models.DateField(_("diarieförd den"))
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("diarieförd av"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("diarieförd av"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     entered_at = models.DateTimeField(default=timezone.now)
@@ -414,7 +429,9 @@ class IncomingItem(models.Model):
         NO_ANSWER = "no_answer", _("Inget svar behövs")
 
     account = models.ForeignKey(
-        SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT,
+        SocialAccount,
+        verbose_name=_("konto"),
+        on_delete=models.PROTECT,
         related_name="incoming_items",
     )
     received_at = models.DateTimeField(_("inkom"))
@@ -423,19 +440,22 @@ class IncomingItem(models.Model):
     url = models.URLField(_("länk"), max_length=500, blank=True)
     sender_name = models.CharField(_("avsändare"), max_length=200, blank=True)
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handläggs av"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="handled_items",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handläggs av"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_items",
     )
     confidential = models.BooleanField(_("sekretess"), default=False)
     notify_communications = models.BooleanField(
-        _("informera kommunikationsavdelningen"), default=False,
+        _("informera kommunikationsavdelningen"),
+        default=False,
         help_text=_("För kritik eller felaktigheter som behöver kommunikationsavdelningen."),
     )
     due_at = models.DateTimeField(_("ska besvaras senast"), editable=False)
     first_response_at = models.DateTimeField(_("första svar"), null=True, blank=True)
-    promised_answer = models.CharField(
-        _("besked om när svar kommer"), max_length=300, blank=True
-    )
+    promised_answer = models.CharField(_("besked om när svar kommer"), max_length=300, blank=True)
 
     outcome = models.CharField(
         _("utfall"), max_length=20, choices=Outcome.choices, default=Outcome.OPEN
@@ -451,7 +471,10 @@ class IncomingItem(models.Model):
     diarienummer = models.CharField(_("diarienummer"), max_length=60, blank=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # Reminders sent so far: 0 none, 1 owner (or the substitute in force), 2 deputies,
@@ -496,7 +519,8 @@ class IncomingItem(models.Model):
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return (
-            self.is_open and self.first_response_at is None
+            self.is_open
+            and self.first_response_at is None
             and self.due_at < (now or timezone.now())
         )
 
@@ -521,7 +545,9 @@ class IncomingItem(models.Model):
                 problems.append(str(_("Underskriften saknar %(part)s.") % {"part": label}))
             elif value.strip().casefold() not in text:
                 problems.append(
-                    str(_("Svaret är inte undertecknat med %(part)s (”%(value)s”).")
-                        % {"part": label, "value": value.strip()})
+                    str(
+                        _("Svaret är inte undertecknat med %(part)s (”%(value)s”).")
+                        % {"part": label, "value": value.strip()}
+                    )
                 )
         return problems

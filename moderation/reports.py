@@ -38,8 +38,11 @@ def removals_by_reason_month(qs: QuerySet[RemovedPost]) -> list[dict[str, Any]]:
         .order_by("month", "reason__label")
     )
     return [
-        {"month": r["month"].strftime("%Y-%m") if r["month"] else "", "reason": r["reason__label"],
-         "count": r["n"]}
+        {
+            "month": r["month"].strftime("%Y-%m") if r["month"] else "",
+            "reason": r["reason__label"],
+            "count": r["n"],
+        }
         for r in rows
     ]
 
@@ -56,8 +59,11 @@ def removals_by_account(qs: QuerySet[RemovedPost]) -> list[dict[str, Any]]:
         .order_by("-n", "account__name")
     )
     return [
-        {"account": f'{r["account__platform__name"]} {r["account__name"]}',
-         "department": r["account__department__name"], "count": r["n"]}
+        {
+            "account": f"{r['account__platform__name']} {r['account__name']}",
+            "department": r["account__department__name"],
+            "count": r["n"],
+        }
         for r in rows
     ]
 

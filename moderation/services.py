@@ -168,33 +168,60 @@ def log_removal(
     record = _append(
         by=by,
         fields={
-            "account": account, "reason": reason, "kind": kind, "posted_at": posted_at,
-            "removed_at": removed_at, "motivation": motivation,
-            "registration_decision": registration_decision, "content": content,
-            "context": context, "post_url": post_url, "platform_post_id": platform_post_id,
-            "sender_name": sender_name, "sender_profile_url": sender_profile_url,
-            "sender_informed": sender_informed, "confidential": confidential,
+            "account": account,
+            "reason": reason,
+            "kind": kind,
+            "posted_at": posted_at,
+            "removed_at": removed_at,
+            "motivation": motivation,
+            "registration_decision": registration_decision,
+            "content": content,
+            "context": context,
+            "post_url": post_url,
+            "platform_post_id": platform_post_id,
+            "sender_name": sender_name,
+            "sender_profile_url": sender_profile_url,
+            "sender_informed": sender_informed,
+            "confidential": confidential,
             "source_incoming": incoming,
         },
         evidence=evidence,
     )
     AuditEvent.record(
-        actor=by, action="moderation.removal_logged", target=record,
-        details={"reason": reason.code, "confidential": record.confidential,
-                 "position": record.position},
+        actor=by,
+        action="moderation.removal_logged",
+        target=record,
+        details={
+            "reason": reason.code,
+            "confidential": record.confidential,
+            "position": record.position,
+        },
     )
     if incoming is not None:
         AuditEvent.record(
-            actor=by, action="moderation.incoming_unpublished", target=incoming,
+            actor=by,
+            action="moderation.incoming_unpublished",
+            target=incoming,
             details={"removed_post": record.pk},
         )
     return record
 
 
 CORRECTABLE_FIELDS = (
-    "reason", "kind", "posted_at", "removed_at", "motivation", "registration_decision",
-    "content", "context", "post_url", "platform_post_id", "sender_name",
-    "sender_profile_url", "sender_informed", "confidential",
+    "reason",
+    "kind",
+    "posted_at",
+    "removed_at",
+    "motivation",
+    "registration_decision",
+    "content",
+    "context",
+    "post_url",
+    "platform_post_id",
+    "sender_name",
+    "sender_profile_url",
+    "sender_informed",
+    "confidential",
 )
 
 
@@ -216,13 +243,18 @@ def correct_removal(
         # Once confidential, a correction can't quietly lift the restriction.
         fields["confidential"] = True
     fields.update(
-        account=record.account, corrects=record, original=record.lineage_root(),
-        correction_note=correction_note, source_incoming=record.source_incoming,
+        account=record.account,
+        corrects=record,
+        original=record.lineage_root(),
+        correction_note=correction_note,
+        source_incoming=record.source_incoming,
         removed_by=record.removed_by,
     )
     new = _append(by=by, fields=fields, evidence=evidence)
     AuditEvent.record(
-        actor=by, action="moderation.removal_corrected", target=new,
+        actor=by,
+        action="moderation.removal_corrected",
+        target=new,
         details={"corrects": record.pk, "position": new.position},
     )
     return new
@@ -235,11 +267,15 @@ def register_removal(
     """Record the hand-off to the records system (MOD-3, MOD-4, "Diarieföring")."""
     root = record.lineage_root()
     registration = Registration.objects.create(
-        removed_post=root, diarienummer=diarienummer.strip(), registered_on=registered_on,
+        removed_post=root,
+        diarienummer=diarienummer.strip(),
+        registered_on=registered_on,
         registered_by=by,
     )
     AuditEvent.record(
-        actor=by, action="moderation.removal_registered", target=root,
+        actor=by,
+        action="moderation.removal_registered",
+        target=root,
         details={"diarienummer": registration.diarienummer},
     )
     return registration
@@ -276,24 +312,45 @@ def verify_chain() -> ChainReport:
         for record in records.iterator(chunk_size=500):
             checked += 1
             if record.position != expected:
-                return ChainReport(False, checked, record, _(
-                    "Post %(pos)s saknas före post %(id)s.") % {"pos": expected, "id": record.pk})
+                return ChainReport(
+                    False,
+                    checked,
+                    record,
+                    _("Post %(pos)s saknas före post %(id)s.") % {"pos": expected, "id": record.pk},
+                )
             if record.previous_hash != previous_hash:
-                return ChainReport(False, checked, record, _(
-                    "Post %(id)s (löpnummer %(pos)s) pekar inte på föregående posts "
-                    "kontrollsumma.") % {"id": record.pk, "pos": record.position})
+                return ChainReport(
+                    False,
+                    checked,
+                    record,
+                    _(
+                        "Post %(id)s (löpnummer %(pos)s) pekar inte på föregående posts "
+                        "kontrollsumma."
+                    )
+                    % {"id": record.pk, "pos": record.position},
+                )
             hashes = [e.sha256 for e in record.evidence.all()]
             if record.compute_hash(hashes) != record.record_hash:
-                return ChainReport(False, checked, record, _(
-                    "Post %(id)s (löpnummer %(pos)s) har ändrats: kontrollsumman stämmer "
-                    "inte.") % {"id": record.pk, "pos": record.position})
+                return ChainReport(
+                    False,
+                    checked,
+                    record,
+                    _("Post %(id)s (löpnummer %(pos)s) har ändrats: kontrollsumman stämmer inte.")
+                    % {"id": record.pk, "pos": record.position},
+                )
             previous_hash = record.record_hash
             expected += 1
         if chain.position != expected - 1 or chain.last_hash != previous_hash:
-            return ChainReport(False, checked, None, _(
-                "Kedjan för %(org)s slutar vid löpnummer %(n)s men kedjans huvud anger "
-                "%(head)s: poster har tagits bort.")
-                % {"org": chain.organisation, "n": expected - 1, "head": chain.position})
+            return ChainReport(
+                False,
+                checked,
+                None,
+                _(
+                    "Kedjan för %(org)s slutar vid löpnummer %(n)s men kedjans huvud anger "
+                    "%(head)s: poster har tagits bort."
+                )
+                % {"org": chain.organisation, "n": expected - 1, "head": chain.position},
+            )
     return ChainReport(True, checked)
 
 
@@ -309,8 +366,12 @@ def daily_chain_check(today: dt.date | None = None) -> LogCheck | None:
     with transaction.atomic():
         check, created = LogCheck.objects.get_or_create(
             checked_on=today,
-            defaults={"ok": report.ok, "checked": report.checked, "message": report.message,
-                      "broken_record_id": report.broken.pk if report.broken else None},
+            defaults={
+                "ok": report.ok,
+                "checked": report.checked,
+                "message": report.message,
+                "broken_record_id": report.broken.pk if report.broken else None,
+            },
         )
         if created and not report.ok:
             notify(
@@ -341,13 +402,21 @@ def log_incoming(
 ) -> IncomingItem:
     """Log an incoming question, comment or feedback with its due time."""
     item = IncomingItem.objects.create(
-        account=account, received_at=received_at, kind=kind, text=text, url=url,
-        sender_name=sender_name, handler=handler or by, confidential=confidential,
-        notify_communications=notify_communications, due_at=due_for(received_at),
+        account=account,
+        received_at=received_at,
+        kind=kind,
+        text=text,
+        url=url,
+        sender_name=sender_name,
+        handler=handler or by,
+        confidential=confidential,
+        notify_communications=notify_communications,
+        due_at=due_for(received_at),
         created_by=by,
     )
-    AuditEvent.record(actor=by, action="moderation.incoming_logged", target=item,
-                      details={"kind": kind})
+    AuditEvent.record(
+        actor=by, action="moderation.incoming_logged", target=item, details={"kind": kind}
+    )
     if kind == IncomingItem.Kind.CRITICISM:
         # MOD-7, "Omvärldsbevakning": "bör närmaste chef och i vissa fall
         # kommunikationsavdelningen kontaktas".
@@ -399,9 +468,15 @@ def close_incoming(
         raise ValueError("An answer must be signed with name, title and office.")
     now = timezone.now()
     claimed = IncomingItem.objects.filter(pk=item.pk, outcome=Outcome.OPEN).update(
-        outcome=outcome, registration_decision=registration_decision, reply=reply,
-        signed_name=signed_name, signed_title=signed_title, signed_office=signed_office,
-        forwarded_to=forwarded_to, diarienummer=diarienummer.strip(), closed_at=now,
+        outcome=outcome,
+        registration_decision=registration_decision,
+        reply=reply,
+        signed_name=signed_name,
+        signed_title=signed_title,
+        signed_office=signed_office,
+        forwarded_to=forwarded_to,
+        diarienummer=diarienummer.strip(),
+        closed_at=now,
         closed_by=by,
     )
     if claimed != 1:
@@ -410,8 +485,12 @@ def close_incoming(
         first_response_at=now
     )
     item.refresh_from_db()
-    AuditEvent.record(actor=by, action=f"moderation.incoming_{outcome}", target=item,
-                      details={"diarienummer": item.diarienummer} if item.diarienummer else {})
+    AuditEvent.record(
+        actor=by,
+        action=f"moderation.incoming_{outcome}",
+        target=item,
+        details={"diarienummer": item.diarienummer} if item.diarienummer else {},
+    )
     return item
 
 
@@ -421,7 +500,8 @@ def close_incoming(
 def _standing_in_for(account: SocialAccount, people: Iterable[User], day: dt.date) -> list[User]:
     ids = [p.pk for p in people]
     return [
-        s.user for s in Substitute.objects.filter(
+        s.user
+        for s in Substitute.objects.filter(
             account=account, stands_in_for_id__in=ids, starts_on__lte=day, ends_on__gte=day
         ).select_related("user")
     ]

@@ -57,8 +57,13 @@ def _mark(objs: Any, user: Any) -> Any:
 
 def _removals(user: Any) -> RemovedPostQuerySet:
     return RemovedPost.objects.visible_to(user).select_related(
-        "account__platform", "account__department", "reason", "removed_by",
-        "registration", "original__registration", "corrects",
+        "account__platform",
+        "account__department",
+        "reason",
+        "removed_by",
+        "registration",
+        "original__registration",
+        "corrects",
     )
 
 
@@ -109,15 +114,21 @@ def removal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _csv_response(export.records_csv(qs, request.user), "borttagna-inlagg.csv")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     _mark(page.object_list, request.user)
-    return render(request, "moderation/removal_list.html", {
-        "page": page,
-        "accounts": _open_accounts(request.user).select_related("platform"),
-        "reasons": RemovalReason.objects.all(),
-        "account_id": account_id, "reason_id": reason_id, "q": query,
-        "show_all": request.GET.get("all") == "1",
-        "can_log": perms.can(request.user, "moderation.log_removal"),
-        "querystring": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "moderation/removal_list.html",
+        {
+            "page": page,
+            "accounts": _open_accounts(request.user).select_related("platform"),
+            "reasons": RemovalReason.objects.all(),
+            "account_id": account_id,
+            "reason_id": reason_id,
+            "q": query,
+            "show_all": request.GET.get("all") == "1",
+            "can_log": perms.can(request.user, "moderation.log_removal"),
+            "querystring": request.GET.urlencode(),
+        },
+    )
 
 
 def _removal_initial_from(item: IncomingItem, user: Any) -> dict[str, Any]:
@@ -144,8 +155,9 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     incoming_id = _int(request.GET.get("incoming") or request.POST.get("incoming"))
     if incoming_id:
         item = get_object_or_404(_incoming(request.user), pk=incoming_id)
-        perms.require(request.user, "moderation.handle_incoming", item.account,
-                      view_action="moderation.view")
+        perms.require(
+            request.user, "moderation.handle_incoming", item.account, view_action="moderation.view"
+        )
         if not item.is_open:
             messages.error(request, _("Ärendet är redan avslutat."))
             return redirect(item)
@@ -160,16 +172,23 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error("account", _("Ska vara samma konto som det inkomna ärendet."))
             else:
                 record = services.log_removal(
-                    by=request.user, account=account, reason=data["reason"], kind=data["kind"],
-                    posted_at=data["posted_at"], removed_at=data["removed_at"],
+                    by=request.user,
+                    account=account,
+                    reason=data["reason"],
+                    kind=data["kind"],
+                    posted_at=data["posted_at"],
+                    removed_at=data["removed_at"],
                     motivation=data["motivation"],
                     registration_decision=data["registration_decision"],
-                    content=data["content"], context=data["context"],
-                    post_url=data["post_url"], platform_post_id=data["platform_post_id"],
+                    content=data["content"],
+                    context=data["context"],
+                    post_url=data["post_url"],
+                    platform_post_id=data["platform_post_id"],
                     sender_name=data["sender_name"],
                     sender_profile_url=data["sender_profile_url"],
                     sender_informed=data["sender_informed"],
-                    confidential=data["confidential"], evidence=data["evidence"],
+                    confidential=data["confidential"],
+                    evidence=data["evidence"],
                     incoming=item,
                 )
                 messages.success(request, _("Det borttagna inlägget är loggat."))
@@ -191,17 +210,23 @@ def removal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     correction = RemovedPost.objects.filter(corrects=record).only("pk", "position").first()
     evidence = list(record.evidence.all()) if record.readable else []
     registration = record.current_registration
-    return render(request, "moderation/removal_detail.html", {
-        "record": record,
-        "correction": correction,
-        "evidence": evidence,
-        "registration": registration,
-        "can_register": record.needs_registration and registration is None
-        and perms.can(request.user, "moderation.register", record),
-        "can_correct": correction is None and record.readable
-        and perms.can(request.user, "moderation.log_removal", record.account),
-        "registration_form": RegistrationForm(),
-    })
+    return render(
+        request,
+        "moderation/removal_detail.html",
+        {
+            "record": record,
+            "correction": correction,
+            "evidence": evidence,
+            "registration": registration,
+            "can_register": record.needs_registration
+            and registration is None
+            and perms.can(request.user, "moderation.register", record),
+            "can_correct": correction is None
+            and record.readable
+            and perms.can(request.user, "moderation.log_removal", record.account),
+            "registration_form": RegistrationForm(),
+        },
+    )
 
 
 @login_required
@@ -221,7 +246,10 @@ def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             note = data.pop("correction_note")
             files = data.pop("evidence")
             new = services.correct_removal(
-                by=request.user, record=record, correction_note=note, changes=data,
+                by=request.user,
+                record=record,
+                correction_note=note,
+                changes=data,
                 evidence=files,
             )
             messages.success(request, _("Rättelsen är loggad som en ny post."))
@@ -259,11 +287,12 @@ def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
     """Serve an evidence file, only to those who may read the record's content."""
     evidence = get_object_or_404(Evidence.objects.select_related("removed_post"), pk=pk)
     record = evidence.removed_post
-    perms.require(request.user, "moderation.view", record.account,
-                  view_action="moderation.view")
+    perms.require(request.user, "moderation.view", record.account, view_action="moderation.view")
     perms.require(request.user, "moderation.view_confidential", record)
     response = FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
         content_type=evidence.content_type or "application/octet-stream",
     )
     response["X-Checksum-SHA256"] = evidence.sha256
@@ -293,7 +322,9 @@ def removal_export_one(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> 
     if fmt == "csv":
         return _csv_response(export.records_csv([record], request.user), f"{name}.csv")
     title = _("Borttaget inlägg nr %(n)s, %(account)s") % {
-        "n": record.position, "account": record.account}
+        "n": record.position,
+        "account": record.account,
+    }
     return _pdf_response(export.records_pdf([record], request.user, title=title), f"{name}.pdf")
 
 
@@ -309,19 +340,20 @@ def removal_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         account = data["account"]
         perms.require(request.user, "moderation.view", account)
         records = list(
-            _removals(request.user).filter(
-                account=account, removed_at__date__gte=data["start"],
+            _removals(request.user)
+            .filter(
+                account=account,
+                removed_at__date__gte=data["start"],
                 removed_at__date__lte=data["end"],
-            ).order_by("position")
+            )
+            .order_by("position")
         )
         name = f"{account.platform.name} {account.name} {data['start']}–{data['end']}"
         slug = f"borttagna-{account.pk}-{data['start']}-{data['end']}"
         if data["format"] == "csv":
             return _csv_response(export.records_csv(records, request.user), f"{slug}.csv")
         title = _("Borttagna inlägg: %(name)s") % {"name": name}
-        return _pdf_response(
-            export.records_pdf(records, request.user, title=title), f"{slug}.pdf"
-        )
+        return _pdf_response(export.records_pdf(records, request.user, title=title), f"{slug}.pdf")
     return render(request, "moderation/export_form.html", {"form": form})
 
 
@@ -367,16 +399,25 @@ def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         qs = search(qs, query, request.user, INCOMING_FIELDS)
-    page = Paginator(qs.order_by("due_at" if state != "closed" else "-received_at"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        qs.order_by("due_at" if state != "closed" else "-received_at"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     for item in _mark(page.object_list, request.user):
         item.overdue = item.is_overdue(now)
-    return render(request, "moderation/incoming_list.html", {
-        "page": page, "state": state, "account_id": account_id, "kind": kind, "q": query,
-        "accounts": _open_accounts(request.user).select_related("platform"),
-        "kinds": IncomingItem.Kind.choices,
-        "can_log": perms.can(request.user, "moderation.handle_incoming"),
-    })
+    return render(
+        request,
+        "moderation/incoming_list.html",
+        {
+            "page": page,
+            "state": state,
+            "account_id": account_id,
+            "kind": kind,
+            "q": query,
+            "accounts": _open_accounts(request.user).select_related("platform"),
+            "kinds": IncomingItem.Kind.choices,
+            "can_log": perms.can(request.user, "moderation.handle_incoming"),
+        },
+    )
 
 
 @login_required
@@ -406,21 +447,36 @@ def _get_item(request: HttpRequest, pk: int) -> IncomingItem:
 def _signature_initial(user: Any) -> dict[str, str]:
     department = user.departments.first()
     office = department.office.name if department else ""
-    return {"signed_name": user.full_name, "signed_title": user.title, "signed_office": office,
-            "reply": f"\n\n/{user.full_name}, {user.title}, {office}"}
+    return {
+        "signed_name": user.full_name,
+        "signed_title": user.title,
+        "signed_office": office,
+        "reply": f"\n\n/{user.full_name}, {user.title}, {office}",
+    }
 
 
-def _render_item(request: HttpRequest, item: IncomingItem, *, close_form: Any = None,
-                 ack_form: Any = None, status: int = 200) -> HttpResponse:
+def _render_item(
+    request: HttpRequest,
+    item: IncomingItem,
+    *,
+    close_form: Any = None,
+    ack_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
     can_handle = perms.can(request.user, "moderation.handle_incoming", item.account)
-    return render(request, "moderation/incoming_detail.html", {
-        "item": item,
-        "overdue": item.is_overdue(),
-        "can_handle": can_handle and item.is_open and item.readable,
-        "close_form": close_form or CloseIncomingForm(initial=_signature_initial(request.user)),
-        "ack_form": ack_form or AcknowledgeForm(),
-        "removals": _mark(list(item.removals.all()), request.user),
-    }, status=status)
+    return render(
+        request,
+        "moderation/incoming_detail.html",
+        {
+            "item": item,
+            "overdue": item.is_overdue(),
+            "can_handle": can_handle and item.is_open and item.readable,
+            "close_form": close_form or CloseIncomingForm(initial=_signature_initial(request.user)),
+            "ack_form": ack_form or AcknowledgeForm(),
+            "removals": _mark(list(item.removals.all()), request.user),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -485,21 +541,26 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     responses = reports.response_by_department(items)
     if request.GET.get("format") == "csv":
         return _csv_response(_report_csv(removals, responses), "moderering-rapport.csv")
-    return render(request, "moderation/report.html", {
-        "year": year,
-        "by_reason_month": reports.removals_by_reason_month(removals),
-        "by_account": reports.removals_by_account(removals),
-        "by_reason": by_reason,
-        "by_department": by_department,
-        "responses": responses,
-        "chart_reason": bar_chart(_("Borttagna inlägg per skäl"), by_reason),
-        "chart_department": bar_chart(_("Borttagna inlägg per verksamhet"), by_department),
-        "chart_within": bar_chart(
-            _("Andel frågor besvarade inom en arbetsdag per verksamhet"),
-            [(r.department, r.share_within) for r in responses], unit=" %",
-        ),
-        "querystring": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "moderation/report.html",
+        {
+            "year": year,
+            "by_reason_month": reports.removals_by_reason_month(removals),
+            "by_account": reports.removals_by_account(removals),
+            "by_reason": by_reason,
+            "by_department": by_department,
+            "responses": responses,
+            "chart_reason": bar_chart(_("Borttagna inlägg per skäl"), by_reason),
+            "chart_department": bar_chart(_("Borttagna inlägg per verksamhet"), by_department),
+            "chart_within": bar_chart(
+                _("Andel frågor besvarade inom en arbetsdag per verksamhet"),
+                [(r.department, r.share_within) for r in responses],
+                unit=" %",
+            ),
+            "querystring": request.GET.urlencode(),
+        },
+    )
 
 
 def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> str:
@@ -516,12 +577,27 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
         writer.writerow([row["account"], row["department"], row["count"]])
     writer.writerow([])
     writer.writerow([_("Svarstider för frågor per verksamhet")])
-    writer.writerow([_("Verksamhet"), _("Frågor"), _("Besvarade"), _("Inom regeln"),
-                     _("Andel inom regeln (%)"), _("Median svarstid (timmar)")])
+    writer.writerow(
+        [
+            _("Verksamhet"),
+            _("Frågor"),
+            _("Besvarade"),
+            _("Inom regeln"),
+            _("Andel inom regeln (%)"),
+            _("Median svarstid (timmar)"),
+        ]
+    )
     for r in responses:
-        writer.writerow([r.department, r.items, r.answered, r.within_rule,
-                         f"{r.share_within:.1f}",
-                         f"{r.median_hours:.1f}" if r.median_hours is not None else ""])
+        writer.writerow(
+            [
+                r.department,
+                r.items,
+                r.answered,
+                r.within_rule,
+                f"{r.share_within:.1f}",
+                f"{r.median_hours:.1f}" if r.median_hours is not None else "",
+            ]
+        )
     return "\ufeff" + buffer.getvalue()
 
 
@@ -533,9 +609,14 @@ def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     removals: list[RemovedPost] = []
     items: list[IncomingItem] = []
     if query:
-        removals = _mark(list(search(_removals(request.user), query, request.user,
-                                     REMOVAL_FIELDS)[:PAGE_SIZE]), request.user)
-        items = _mark(list(search(_incoming(request.user), query, request.user,
-                                  INCOMING_FIELDS)[:PAGE_SIZE]), request.user)
-    return render(request, "moderation/search.html",
-                  {"q": query, "removals": removals, "items": items})
+        removals = _mark(
+            list(search(_removals(request.user), query, request.user, REMOVAL_FIELDS)[:PAGE_SIZE]),
+            request.user,
+        )
+        items = _mark(
+            list(search(_incoming(request.user), query, request.user, INCOMING_FIELDS)[:PAGE_SIZE]),
+            request.user,
+        )
+    return render(
+        request, "moderation/search.html", {"q": query, "removals": removals, "items": items}
+    )

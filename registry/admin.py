@@ -90,14 +90,19 @@ class ReasonForm(forms.Form):
 
 
 class ClosingForm(forms.Form):
-    planned_on = forms.DateField(label=_("Planerat avslut"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=_("Skäl till avslut"),
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    planned_on = forms.DateField(
+        label=_("Planerat avslut"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Skäl till avslut"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SocialAccount],
-         done: StrOrPromise, call: Any) -> None:
+def _run(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[SocialAccount],
+    done: StrOrPromise,
+    call: Any,
+) -> None:
     ok = 0
     for account in queryset:
         try:
@@ -110,54 +115,121 @@ def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[
         modeladmin.message_user(request, done % {"n": ok}, messages.SUCCESS)
 
 
-def _with_form(modeladmin: admin.ModelAdmin, request: HttpRequest,
-               queryset: QuerySet[SocialAccount], form_class: type[forms.Form],
-               title: StrOrPromise, action: str, done: StrOrPromise,
-               call: Any) -> HttpResponse | None:
+def _with_form(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[SocialAccount],
+    form_class: type[forms.Form],
+    title: StrOrPromise,
+    action: str,
+    done: StrOrPromise,
+    call: Any,
+) -> HttpResponse | None:
     """An action that asks for input on an intermediate page first (reason, date)."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         _run(modeladmin, request, queryset, done, lambda a: call(a, form.cleaned_data))
         return None
-    return TemplateResponse(request, "admin/registry/action_form.html", {
-        **modeladmin.admin_site.each_context(request),
-        "title": title, "form": form, "accounts": queryset, "action": action,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    })
+    return TemplateResponse(
+        request,
+        "admin/registry/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "accounts": queryset,
+            "action": action,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 @admin.register(SocialAccount)
 class SocialAccountAdmin(admin.ModelAdmin):
     form = SocialAccountAdminForm
-    list_display = ["name", "platform", "department", "state", "owner", "is_central",
-                    "activated_at"]
+    list_display = [
+        "name",
+        "platform",
+        "department",
+        "state",
+        "owner",
+        "is_central",
+        "activated_at",
+    ]
     list_filter = ["state", "platform", "department", "is_central"]
     search_fields = ["name", "url", "owner__full_name", "department__name"]
     list_select_related = ["platform", "department", "owner"]
     autocomplete_fields = ["owner", "deputies", "terms_reviewed_by", "department"]
-    readonly_fields = ["state", "submitted_at", "manager_approved_by", "manager_approved_at",
-                       "rejection_reason", "activated_by", "activated_at",
-                       "closing_started_at", "closed_at", "created_by", "created_at"]
+    readonly_fields = [
+        "state",
+        "submitted_at",
+        "manager_approved_by",
+        "manager_approved_at",
+        "rejection_reason",
+        "activated_by",
+        "activated_at",
+        "closing_started_at",
+        "closed_at",
+        "created_by",
+        "created_at",
+    ]
     inlines = [SubstituteInline, CredentialHolderInline, AssignmentInline, FollowerNoticeInline]
     actions = ["approve_as_manager", "reject", "activate", "start_closing", "close"]
     fieldsets = (
         (None, {"fields": ("platform", "name", "url", "department", "state", "is_central")}),
-        (_("Ansvariga (REG-4, REG-5)"), {"fields": ("owner", "deputies",
-                                                     "credentials_location")}),
-        (_("Checklista, Bilaga 2"), {"classes": ("collapse",), "fields": (
-            "purpose", "goals", "message", "target_group", "channel_motivation",
-            "is_organisation_page", "terms_reviewed_by", "terms_reviewed_on", "it_needs",
-            "resources", "monitoring", "sender", "risks", "records_routines", "crisis_use",
-            "marketing", "neutrality_confirmed", "info_prohibited_content",
-            "info_violation_handling", "info_authority_identity", "info_purpose",
-            "info_public_record")}),
+        (_("Ansvariga (REG-4, REG-5)"), {"fields": ("owner", "deputies", "credentials_location")}),
+        (
+            _("Checklista, Bilaga 2"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "purpose",
+                    "goals",
+                    "message",
+                    "target_group",
+                    "channel_motivation",
+                    "is_organisation_page",
+                    "terms_reviewed_by",
+                    "terms_reviewed_on",
+                    "it_needs",
+                    "resources",
+                    "monitoring",
+                    "sender",
+                    "risks",
+                    "records_routines",
+                    "crisis_use",
+                    "marketing",
+                    "neutrality_confirmed",
+                    "info_prohibited_content",
+                    "info_violation_handling",
+                    "info_authority_identity",
+                    "info_purpose",
+                    "info_public_record",
+                ),
+            },
+        ),
         (_("Periodicitet (REG-6)"), {"fields": ("posts_per_week", "annual_plan")}),
-        (_("Beslut"), {"fields": ("channel_strategy", "created_by", "created_at",
-                                  "submitted_at", "manager_approved_by", "manager_approved_at",
-                                  "rejection_reason", "activated_by", "activated_at")}),
-        (_("Avslut (REG-9)"), {"fields": ("closing_planned_on", "closing_reason",
-                                          "closing_started_at", "closed_at")}),
+        (
+            _("Beslut"),
+            {
+                "fields": (
+                    "channel_strategy",
+                    "created_by",
+                    "created_at",
+                    "submitted_at",
+                    "manager_approved_by",
+                    "manager_approved_at",
+                    "rejection_reason",
+                    "activated_by",
+                    "activated_at",
+                )
+            },
+        ),
+        (
+            _("Avslut (REG-9)"),
+            {"fields": ("closing_planned_on", "closing_reason", "closing_started_at", "closed_at")},
+        ),
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -168,41 +240,73 @@ class SocialAccountAdmin(admin.ModelAdmin):
         # Closed, never deleted: the register is the record of processing (REG-1).
         return False
 
-    def save_model(self, request: HttpRequest, obj: SocialAccount, form: Any,
-                   change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: SocialAccount, form: Any, change: bool) -> None:
         obj.normalized_url = services.normalised(obj.url)
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Godkänn som verksamhetschef"))
-    def approve_as_manager(self, request: AuthenticatedHttpRequest,
-                           queryset: QuerySet[SocialAccount]) -> None:
-        _run(self, request, queryset, _("%(n)s konton godkända."),
-             lambda a: services.approve(account=a, by=request.user))
+    def approve_as_manager(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]
+    ) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            _("%(n)s konton godkända."),
+            lambda a: services.approve(account=a, by=request.user),
+        )
 
     @admin.action(description=_("Förankra och aktivera (kräver kanalstrategi)"))
-    def activate(self, request: AuthenticatedHttpRequest,
-                 queryset: QuerySet[SocialAccount]) -> None:
-        _run(self, request, queryset, _("%(n)s konton aktiverade."),
-             lambda a: services.activate(account=a, by=request.user,
-                                         channel_strategy=a.channel_strategy))
+    def activate(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]
+    ) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            _("%(n)s konton aktiverade."),
+            lambda a: services.activate(
+                account=a, by=request.user, channel_strategy=a.channel_strategy
+            ),
+        )
 
     @admin.action(description=_("Skicka tillbaka som utkast …"))
     def reject(self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]) -> Any:
-        return _with_form(self, request, queryset, ReasonForm, _("Skicka tillbaka som utkast"),
-                          "reject", _("%(n)s begäranden skickade tillbaka."),
-                          lambda a, d: services.reject(account=a, by=request.user, **d))
+        return _with_form(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            _("Skicka tillbaka som utkast"),
+            "reject",
+            _("%(n)s begäranden skickade tillbaka."),
+            lambda a, d: services.reject(account=a, by=request.user, **d),
+        )
 
     @admin.action(description=_("Påbörja avslut …"))
-    def start_closing(self, request: AuthenticatedHttpRequest,
-                      queryset: QuerySet[SocialAccount]) -> Any:
-        return _with_form(self, request, queryset, ClosingForm, _("Påbörja avslut"),
-                          "start_closing", _("Avslut påbörjat för %(n)s konton."),
-                          lambda a, d: services.start_closing(account=a, by=request.user, **d))
+    def start_closing(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]
+    ) -> Any:
+        return _with_form(
+            self,
+            request,
+            queryset,
+            ClosingForm,
+            _("Påbörja avslut"),
+            "start_closing",
+            _("Avslut påbörjat för %(n)s konton."),
+            lambda a, d: services.start_closing(account=a, by=request.user, **d),
+        )
 
     @admin.action(description=_("Avsluta och ta bort från listan över kanaler"))
     def close(self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]) -> None:
-        _run(self, request, queryset, _("%(n)s konton avslutade."),
-             lambda a: services.close(account=a, by=request.user))
+        _run(
+            self,
+            request,
+            queryset,
+            _("%(n)s konton avslutade."),
+            lambda a: services.close(account=a, by=request.user),
+        )
 
 
 @admin.register(Assignment)

@@ -21,14 +21,22 @@ from registry.models import Assignment, CredentialHolder, SocialAccount
 
 def register_queryset() -> QuerySet[SocialAccount]:
     """Every account with what a row needs, in a constant number of queries."""
-    return SocialAccount.objects.select_related(
-        "platform", "department", "department__parent", "owner", "activated_by"
-    ).prefetch_related(
-        "deputies",
-        Prefetch("credential_holders", queryset=CredentialHolder.objects.select_related("user")),
-        Prefetch("assignments", queryset=Assignment.objects.filter(revoked_at__isnull=True)
-                 .select_related("user")),
-    ).order_by("department__name", "platform__position", "name")
+    return (
+        SocialAccount.objects.select_related(
+            "platform", "department", "department__parent", "owner", "activated_by"
+        )
+        .prefetch_related(
+            "deputies",
+            Prefetch(
+                "credential_holders", queryset=CredentialHolder.objects.select_related("user")
+            ),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(revoked_at__isnull=True).select_related("user"),
+            ),
+        )
+        .order_by("department__name", "platform__position", "name")
+    )
 
 
 def _date(value: Any) -> str:
@@ -45,25 +53,54 @@ def _names(users: Iterable[Any]) -> str:
 
 def header() -> list[str]:
     return [
-        _("Id"), _("Plattform"), _("Namn"), _("Adress"), _("Verksamhet"), _("Överordnad"),
-        _("Status"), _("Operativt ansvarig"), _("E-post ansvarig"), _("Ställföreträdande"),
-        _("Redaktörer med uppdrag"), _("Har inloggningsuppgifterna"),
-        _("Var uppgifterna förvaras"), _("Syfte"), _("Målgrupp"), _("Risker och GDPR"),
-        _("Diarieföring, gallring, arkivering"), _("Mål inlägg/vecka"), _("Aktiv sedan"),
-        _("Planerat avslut"), _("Avslutat"),
+        _("Id"),
+        _("Plattform"),
+        _("Namn"),
+        _("Adress"),
+        _("Verksamhet"),
+        _("Överordnad"),
+        _("Status"),
+        _("Operativt ansvarig"),
+        _("E-post ansvarig"),
+        _("Ställföreträdande"),
+        _("Redaktörer med uppdrag"),
+        _("Har inloggningsuppgifterna"),
+        _("Var uppgifterna förvaras"),
+        _("Syfte"),
+        _("Målgrupp"),
+        _("Risker och GDPR"),
+        _("Diarieföring, gallring, arkivering"),
+        _("Mål inlägg/vecka"),
+        _("Aktiv sedan"),
+        _("Planerat avslut"),
+        _("Avslutat"),
     ]
 
 
 def rows(accounts: Iterable[SocialAccount]) -> Iterable[list[Any]]:
     for a in accounts:
         yield [
-            a.pk, a.platform.name, a.name, a.url, a.department.name,
+            a.pk,
+            a.platform.name,
+            a.name,
+            a.url,
+            a.department.name,
             a.department.parent.name if a.department.parent else "",
-            str(a.get_state_display()), a.owner.full_name, a.owner.email,
-            _names(a.deputies.all()), _names(x.user for x in a.assignments.all()),
-            _names(h.user for h in a.credential_holders.all()), a.credentials_location,
-            a.purpose, a.target_group, a.risks, a.records_routines, a.posts_per_week,
-            _date(a.activated_at), _date(a.closing_planned_on), _date(a.closed_at),
+            str(a.get_state_display()),
+            a.owner.full_name,
+            a.owner.email,
+            _names(a.deputies.all()),
+            _names(x.user for x in a.assignments.all()),
+            _names(h.user for h in a.credential_holders.all()),
+            a.credentials_location,
+            a.purpose,
+            a.target_group,
+            a.risks,
+            a.records_routines,
+            a.posts_per_week,
+            _date(a.activated_at),
+            _date(a.closing_planned_on),
+            _date(a.closed_at),
         ]
 
 

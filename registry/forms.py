@@ -72,17 +72,22 @@ class AccountURLMixin:
         domains = platform.domain_list()
         if domains:
             if not any(host == d or host.endswith("." + d) for d in domains):
-                self.add_error("url", _("Adressen hör inte till %(platform)s (%(domains)s).")
-                               % {"platform": platform, "domains": ", ".join(domains)})
+                self.add_error(
+                    "url",
+                    _("Adressen hör inte till %(platform)s (%(domains)s).")
+                    % {"platform": platform, "domains": ", ".join(domains)},
+                )
                 return
             if "/" not in key:
-                self.add_error("url", _("Ange adressen till kontot, inte till plattformens "
-                                        "startsida."))
+                self.add_error(
+                    "url", _("Ange adressen till kontot, inte till plattformens startsida.")
+                )
                 return
         # "The same account can't be registered twice" (REG-1); the database constraint
         # socialaccount_unique_open_url holds it, this gives the readable message.
         clash = SocialAccount.objects.filter(normalized_url=key).exclude(
-            state=SocialAccount.State.CLOSED)
+            state=SocialAccount.State.CLOSED
+        )
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
@@ -97,7 +102,9 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
     """
 
     deputies = UsersChoiceField(
-        label=_("Ställföreträdande"), queryset=User.objects.none(), required=False,
+        label=_("Ställföreträdande"),
+        queryset=User.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Minst en ställföreträdande måste alltid finnas (REG-4)."),
     )
@@ -105,20 +112,41 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
     class Meta:
         model = SocialAccount
         fields = [
-            "platform", "name", "url", "department", "owner", "deputies",
-            *CHECKLIST_TEXT_FIELDS[:5], "is_organisation_page", "terms_reviewed_by",
-            "terms_reviewed_on", *CHECKLIST_TEXT_FIELDS[5:], "neutrality_confirmed",
-            "info_prohibited_content", "info_violation_handling", "info_authority_identity",
-            "info_purpose", "info_public_record", "posts_per_week", "annual_plan",
+            "platform",
+            "name",
+            "url",
+            "department",
+            "owner",
+            "deputies",
+            *CHECKLIST_TEXT_FIELDS[:5],
+            "is_organisation_page",
+            "terms_reviewed_by",
+            "terms_reviewed_on",
+            *CHECKLIST_TEXT_FIELDS[5:],
+            "neutrality_confirmed",
+            "info_prohibited_content",
+            "info_violation_handling",
+            "info_authority_identity",
+            "info_purpose",
+            "info_public_record",
+            "posts_per_week",
+            "annual_plan",
         ]
         widgets = {"terms_reviewed_on": DATE_WIDGET}
-        field_classes = {"owner": UserChoiceField, "terms_reviewed_by": UserChoiceField,
-                         "url": HttpsURLField}
+        field_classes = {
+            "owner": UserChoiceField,
+            "terms_reviewed_by": UserChoiceField,
+            "url": HttpsURLField,
+        }
         help_texts = {
-            "crisis_use": _("Vid kris används enbart kommunens centrala Facebook (och ibland X) "
-                            "via kommunikationsavdelningen (REG-10)."),
-            "is_organisation_page": _("Privata konton får aldrig användas i tjänsten eller "
-                                      "skapas med kommunens e-postadresser (REG-11)."),
+            "crisis_use": _(
+                "Vid kris används enbart kommunens centrala Facebook (och ibland X) "
+                "via kommunikationsavdelningen (REG-10)."
+            ),
+            "is_organisation_page": _(
+                "Privata konton får aldrig användas i tjänsten eller "
+                "skapas med kommunens e-postadresser (REG-11)."
+            ),
             "url": _("T.ex. https://www.facebook.com/fritidsfabriken"),
         }
 
@@ -140,8 +168,8 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         deputies = people
         if scope is not None:
             deputies = people.filter(
-                Q(departments__in=scope) | Q(pk__in=self.instance.deputies.all()
-                                              if self.instance.pk else [])
+                Q(departments__in=scope)
+                | Q(pk__in=self.instance.deputies.all() if self.instance.pk else [])
             ).distinct()
         choice_field(self, "deputies").queryset = deputies
         if not self.instance.pk:
@@ -157,8 +185,9 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         self.clean_account_url()
         owner = data.get("owner")
         if owner and owner in (data.get("deputies") or []):
-            self.add_error("deputies", _("Den operativt ansvariga kan inte också vara "
-                                         "ställföreträdande."))
+            self.add_error(
+                "deputies", _("Den operativt ansvariga kan inte också vara ställföreträdande.")
+            )
         return data
 
     def service_fields(self) -> dict[str, Any]:
@@ -170,13 +199,15 @@ class RejectForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    comment = forms.CharField(label=_("Kommentar (valfri)"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Kommentar (valfri)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ActivateForm(forms.Form):
     channel_strategy = forms.CharField(
-        label=_("Överenskommen kanalstrategi"), widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Överenskommen kanalstrategi"),
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Tas fram av kommunikationsavdelningen tillsammans med verksamheten."),
     )
 
@@ -204,8 +235,11 @@ class FollowerNoticeForm(forms.Form):
 
 class PeopleForm(forms.Form):
     owner = UserChoiceField(label=_("Operativt ansvarig"), queryset=User.objects.none())
-    deputies = UsersChoiceField(label=_("Ställföreträdande"), queryset=User.objects.none(),
-                                widget=forms.CheckboxSelectMultiple)
+    deputies = UsersChoiceField(
+        label=_("Ställföreträdande"),
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,8 +250,9 @@ class PeopleForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("owner") and data.get("owner") in (data.get("deputies") or []):
-            self.add_error("deputies", _("Den operativt ansvariga kan inte också vara "
-                                         "ställföreträdande."))
+            self.add_error(
+                "deputies", _("Den operativt ansvariga kan inte också vara ställföreträdande.")
+            )
         return data
 
 
@@ -227,12 +262,14 @@ class SubstituteForm(forms.Form):
     starts_on = forms.DateField(label=_("Från"), widget=DATE_WIDGET)
     ends_on = forms.DateField(label=_("Till och med"), widget=DATE_WIDGET)
 
-    def __init__(self, data: Any = None, files: Any = None, *, account: SocialAccount,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, files: Any = None, *, account: SocialAccount, **kwargs: Any
+    ) -> None:
         super().__init__(data, files, prefix="substitute", **kwargs)
         choice_field(self, "user").queryset = staff_queryset()
         choice_field(self, "stands_in_for").queryset = User.objects.filter(
-            Q(pk=account.owner_id) | Q(deputy_accounts=account)).distinct()
+            Q(pk=account.owner_id) | Q(deputy_accounts=account)
+        ).distinct()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -243,8 +280,9 @@ class SubstituteForm(forms.Form):
 
 
 class CredentialHolderForm(forms.Form):
-    user = UserChoiceField(label=_("Person som har inloggningsuppgifterna"),
-                           queryset=User.objects.none())
+    user = UserChoiceField(
+        label=_("Person som har inloggningsuppgifterna"), queryset=User.objects.none()
+    )
 
     def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
         super().__init__(data, files, prefix="holder", **kwargs)
@@ -253,9 +291,12 @@ class CredentialHolderForm(forms.Form):
 
 class CredentialsLocationForm(forms.Form):
     location = forms.CharField(
-        label=_("Var inloggningsuppgifterna förvaras"), max_length=300,
-        help_text=_("T.ex. ”kommunens lösenordshanterare, valv Kultur och fritid”. Skriv "
-                    "aldrig lösenordet här."),
+        label=_("Var inloggningsuppgifterna förvaras"),
+        max_length=300,
+        help_text=_(
+            "T.ex. ”kommunens lösenordshanterare, valv Kultur och fritid”. Skriv "
+            "aldrig lösenordet här."
+        ),
     )
 
     def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
@@ -272,15 +313,20 @@ class CredentialsLocationForm(forms.Form):
 class AssignmentForm(forms.Form):
     user = UserChoiceField(label=_("Medarbetare"), queryset=User.objects.none())
     accounts = forms.ModelMultipleChoiceField(
-        label=_("Konton"), queryset=SocialAccount.objects.none(),
-        widget=forms.CheckboxSelectMultiple)
-    granted_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE_WIDGET,
-                                 initial=timezone.localdate)
-    note = forms.CharField(label=_("Uppdragets omfattning"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+        label=_("Konton"),
+        queryset=SocialAccount.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    granted_on = forms.DateField(
+        label=_("Beslutsdatum"), widget=DATE_WIDGET, initial=timezone.localdate
+    )
+    note = forms.CharField(
+        label=_("Uppdragets omfattning"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
-    def __init__(self, data: Any = None, files: Any = None, *, accounts: Any,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, data: Any = None, files: Any = None, *, accounts: Any, **kwargs: Any
+    ) -> None:
         super().__init__(data, files, prefix="assignment", **kwargs)
         choice_field(self, "user").queryset = staff_queryset()
         choice_field(self, "accounts").queryset = accounts
@@ -320,8 +366,10 @@ class ActivityImportForm(forms.Form):
 
     file = forms.FileField(
         label=_("CSV-fil"),
-        help_text=_("Två kolumner: vecka (t.ex. 2026-W05 eller ett datum) och antal inlägg. "
-                    "Rubrikrad tillåten. Semikolon eller komma."),
+        help_text=_(
+            "Två kolumner: vecka (t.ex. 2026-W05 eller ett datum) och antal inlägg. "
+            "Rubrikrad tillåten. Semikolon eller komma."
+        ),
     )
     MAX_BYTES = 200_000
 
@@ -350,8 +398,9 @@ class ActivityImportForm(forms.Form):
             except ValueError:
                 if number == 1:
                     continue  # a header row
-                errors.append(_("Rad %(n)s: ”%(row)s” förstås inte.")
-                              % {"n": number, "row": ";".join(cells)})
+                errors.append(
+                    _("Rad %(n)s: ”%(row)s” förstås inte.") % {"n": number, "row": ";".join(cells)}
+                )
                 continue
             if posts < 0:
                 errors.append(_("Rad %(n)s: antalet kan inte vara negativt.") % {"n": number})
@@ -366,13 +415,20 @@ class ActivityImportForm(forms.Form):
 
 class RegisterFilterForm(forms.Form):
     q = forms.CharField(label=_("Sök"), required=False)
-    state = forms.ChoiceField(label=_("Status"), required=False,
-                              choices=[("", _("Alla"))] + list(SocialAccount.State.choices))
-    department = forms.ModelChoiceField(label=_("Verksamhet"), required=False,
-                                        queryset=Department.objects.all(),
-                                        empty_label=_("Alla"))
+    state = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Alla"))] + list(SocialAccount.State.choices),
+    )
+    department = forms.ModelChoiceField(
+        label=_("Verksamhet"),
+        required=False,
+        queryset=Department.objects.all(),
+        empty_label=_("Alla"),
+    )
     platform: forms.ModelChoiceField[Platform] = forms.ModelChoiceField(
-        label=_("Plattform"), required=False, queryset=None, empty_label=_("Alla"))
+        label=_("Plattform"), required=False, queryset=None, empty_label=_("Alla")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -395,4 +451,3 @@ class RegisterFilterForm(forms.Form):
 
 class VerifyForm(forms.Form):
     url = forms.CharField(label=_("Kontots adress"), max_length=1000)
-

@@ -39,17 +39,20 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def with_health_data(qs: QuerySet[SocialAccount], today: dt.date | None = None
-                     ) -> QuerySet[SocialAccount]:
+def with_health_data(
+    qs: QuerySet[SocialAccount], today: dt.date | None = None
+) -> QuerySet[SocialAccount]:
     """Load everything the rules read, in a constant number of queries."""
     today = today or timezone.localdate()
     since = _monday(today) - dt.timedelta(weeks=max(inactive_weeks(), low_activity_weeks()) + 1)
     return qs.select_related("owner", "platform", "department").prefetch_related(
         "deputies",
-        Prefetch("credential_holders",
-                 queryset=CredentialHolder.objects.select_related("user")),
-        Prefetch("activity", queryset=ActivityEntry.objects.filter(week_start__gte=since),
-                 to_attr="recent_activity"),
+        Prefetch("credential_holders", queryset=CredentialHolder.objects.select_related("user")),
+        Prefetch(
+            "activity",
+            queryset=ActivityEntry.objects.filter(week_start__gte=since),
+            to_attr="recent_activity",
+        ),
     )
 
 
@@ -70,12 +73,16 @@ def account_health(account: SocialAccount, today: dt.date | None = None) -> list
     # REG-5, "Att öppna och avsluta ett konto": credentials with more than one employee.
     holders = [h for h in account.credential_holders.all() if h.user.is_active]
     if len(holders) < 2:
-        issues.append(Issue("few_credential_holders",
-                            str(_("Färre än två har inloggningsuppgifterna")), "bad"))
+        issues.append(
+            Issue(
+                "few_credential_holders", str(_("Färre än två har inloggningsuppgifterna")), "bad"
+            )
+        )
     # Bilaga 2 "Avtal": the platform's terms reviewed, by whom and when.
     if not account.terms_reviewed_by_id or not account.terms_reviewed_on:
-        issues.append(Issue("terms_not_reviewed", str(_("Avtalsvillkoren är inte genomgångna")),
-                            "warn"))
+        issues.append(
+            Issue("terms_not_reviewed", str(_("Avtalsvillkoren är inte genomgångna")), "warn")
+        )
 
     entries = getattr(account, "recent_activity", None)
     if entries is None:
@@ -91,8 +98,9 @@ def account_health(account: SocialAccount, today: dt.date | None = None) -> list
     if _monday(active_since) <= weeks[-1] and all(
         posts_by_week.get(w, 0) < account.posts_per_week for w in weeks
     ):
-        issues.append(Issue("below_target", str(_("Under målet %(n)s veckor i rad")) % {"n": n},
-                            "warn"))
+        issues.append(
+            Issue("below_target", str(_("Under målet %(n)s veckor i rad")) % {"n": n}, "warn")
+        )
 
     # REG-9, "Att öppna och avsluta ett konto": "Konton som inte används regelbundet ska
     # avslutas". No posts for eight weeks (this one included) makes it a candidate.
@@ -101,7 +109,11 @@ def account_health(account: SocialAccount, today: dt.date | None = None) -> list
     if active_since <= window_start and not any(
         posts > 0 for week, posts in posts_by_week.items() if week >= window_start
     ):
-        issues.append(Issue(
-            "inactive", str(_("Ingen aktivitet på %(m)s veckor – bör avslutas")) % {"m": m},
-            "bad"))
+        issues.append(
+            Issue(
+                "inactive",
+                str(_("Ingen aktivitet på %(m)s veckor – bör avslutas")) % {"m": m},
+                "bad",
+            )
+        )
     return issues

@@ -60,9 +60,7 @@ class SocialAccountQuerySet(models.QuerySet["SocialAccount"]):
 
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        if perms.is_organisation_wide(user) or perms.has_role(
-            user, perms.C.ARCHIVIST
-        ):
+        if perms.is_organisation_wide(user) or perms.has_role(user, perms.C.ARCHIVIST):
             return self
         q = Q(pk__in=self.model.objects.run_by(user).values("pk"))
         if perms.has_role(user, perms.C.MANAGER, perms.C.OPERATOR):
@@ -75,8 +73,11 @@ class SocialAccountQuerySet(models.QuerySet["SocialAccount"]):
         return self.filter(
             Q(owner=user)
             | Q(deputies=user)
-            | Q(substitutes__user=user, substitutes__starts_on__lte=today,
-                substitutes__ends_on__gte=today)
+            | Q(
+                substitutes__user=user,
+                substitutes__starts_on__lte=today,
+                substitutes__ends_on__gte=today,
+            )
             | Q(assignments__user=user, assignments__revoked_at__isnull=True)
         ).distinct()
 
@@ -185,8 +186,9 @@ class SocialAccount(models.Model):
     is_central = models.BooleanField(
         _("kommunens centrala konto"),
         default=False,
-        help_text=_("Kommunövergripande konto som används vid kris och som avslutade konton "
-                    "hänvisar till."),
+        help_text=_(
+            "Kommunövergripande konto som används vid kris och som avslutade konton hänvisar till."
+        ),
     )
 
     # REG-5: who holds the credentials is CredentialHolder; where they are kept is here.
@@ -298,9 +300,7 @@ class SocialAccount(models.Model):
             if not getattr(self, name).strip()
         ]
         missing += [
-            self._verbose_name(name)
-            for name in CHECKLIST_CONFIRMATIONS
-            if not getattr(self, name)
+            self._verbose_name(name) for name in CHECKLIST_CONFIRMATIONS if not getattr(self, name)
         ]
         if not self.terms_reviewed_by_id or not self.terms_reviewed_on:
             # Bilaga 2 "Avtal": who reviewed the platform's terms, and when.
@@ -320,9 +320,7 @@ class SocialAccount(models.Model):
         """Return what is wrong with credential custody (REG-5, "Att öppna och avsluta ...")."""
         problems = []
         if len(self.credential_holders.all()) < 2:
-            problems.append(
-                str(_("Inloggningsuppgifterna måste finnas hos minst två personer."))
-            )
+            problems.append(str(_("Inloggningsuppgifterna måste finnas hos minst två personer.")))
         if not self.credentials_location.strip():
             problems.append(str(_("Ange var inloggningsuppgifterna förvaras.")))
         return problems
@@ -362,24 +360,34 @@ class SocialAccount(models.Model):
         refused = self.people_problems()
         if refused:
             raise TransitionRefused(" ".join(refused))
-        self._move(self.State.DRAFT, self.State.SUBMITTED, submitted_at=timezone.now(),
-                   rejection_reason="")
+        self._move(
+            self.State.DRAFT, self.State.SUBMITTED, submitted_at=timezone.now(), rejection_reason=""
+        )
 
     def approve_as_manager(self, *, by: Any) -> None:
         """Record the department manager's approval of the account and the platform's terms.
 
         REG-3, "Organisationens ansvar och resurser" and "Avtal och interna regler".
         """
-        self._move(self.State.SUBMITTED, self.State.MANAGER_APPROVED,
-                   manager_approved_by=by, manager_approved_at=timezone.now())
+        self._move(
+            self.State.SUBMITTED,
+            self.State.MANAGER_APPROVED,
+            manager_approved_by=by,
+            manager_approved_at=timezone.now(),
+        )
 
     def reject(self, *, by: Any, reason: str) -> None:
         """Send the request back to draft with the reason (REG-3)."""
         if not reason.strip():
             raise TransitionRefused(_("Ange varför begäran skickas tillbaka."))
-        self._move((self.State.SUBMITTED, self.State.MANAGER_APPROVED), self.State.DRAFT,
-                   rejection_reason=reason.strip(), submitted_at=None,
-                   manager_approved_by=None, manager_approved_at=None)
+        self._move(
+            (self.State.SUBMITTED, self.State.MANAGER_APPROVED),
+            self.State.DRAFT,
+            rejection_reason=reason.strip(),
+            submitted_at=None,
+            manager_approved_by=None,
+            manager_approved_at=None,
+        )
 
     def activate(self, *, by: Any, channel_strategy: str) -> None:
         """Anchor the account with the communications office: active and official (REG-3).
@@ -392,9 +400,13 @@ class SocialAccount(models.Model):
         problems = self.people_problems() + self.credential_problems()
         if problems:
             raise TransitionRefused(" ".join(problems))
-        self._move(self.State.MANAGER_APPROVED, self.State.ACTIVE,
-                   channel_strategy=channel_strategy.strip(), activated_by=by,
-                   activated_at=timezone.now())
+        self._move(
+            self.State.MANAGER_APPROVED,
+            self.State.ACTIVE,
+            channel_strategy=channel_strategy.strip(),
+            activated_by=by,
+            activated_at=timezone.now(),
+        )
 
     def start_closing(self, *, by: Any, planned_on: dt.date, reason: str) -> None:
         """Begin closing: anchored with the manager, followers to be told (REG-9)."""
@@ -402,8 +414,13 @@ class SocialAccount(models.Model):
             raise TransitionRefused(_("Ange skälet till att kontot avslutas."))
         if planned_on < timezone.localdate():
             raise TransitionRefused(_("Det planerade avslutet kan inte ligga bakåt i tiden."))
-        self._move(self.State.ACTIVE, self.State.CLOSING, closing_planned_on=planned_on,
-                   closing_reason=reason.strip(), closing_started_at=timezone.now())
+        self._move(
+            self.State.ACTIVE,
+            self.State.CLOSING,
+            closing_planned_on=planned_on,
+            closing_reason=reason.strip(),
+            closing_started_at=timezone.now(),
+        )
 
     def closing_problems(self) -> list[str]:
         """Return what must still happen before the account can be closed (REG-9, ARC-1)."""
@@ -456,16 +473,31 @@ class TransitionRefused(Exception):
 
 # REG-2, Bilaga 2: the questions that must have an answer before a request is submitted.
 CHECKLIST_TEXT_FIELDS = [
-    "purpose", "goals", "message", "target_group", "channel_motivation", "it_needs",
-    "resources", "monitoring", "sender", "risks", "records_routines", "crisis_use",
+    "purpose",
+    "goals",
+    "message",
+    "target_group",
+    "channel_motivation",
+    "it_needs",
+    "resources",
+    "monitoring",
+    "sender",
+    "risks",
+    "records_routines",
+    "crisis_use",
     "marketing",
 ]
 # Confirmations: organisation page (Bilaga 2 "Typ av konto", REG-11), neutrality (REG-11,
 # "Medarbetare och förtroendevald") and the information the page must show (Bilaga 2
 # "Informationskrav").
 CHECKLIST_CONFIRMATIONS = [
-    "is_organisation_page", "neutrality_confirmed", "info_prohibited_content",
-    "info_violation_handling", "info_authority_identity", "info_purpose", "info_public_record",
+    "is_organisation_page",
+    "neutrality_confirmed",
+    "info_prohibited_content",
+    "info_violation_handling",
+    "info_authority_identity",
+    "info_purpose",
+    "info_public_record",
 ]
 MIN_FOLLOWER_NOTICES = 2
 
@@ -496,9 +528,7 @@ def closing_snapshot_stored(account: SocialAccount) -> bool:
 class Substitute(models.Model):
     """Someone who stands in during holidays or absence (REG-4, "Avtal och interna regler")."""
 
-    account = models.ForeignKey(
-        SocialAccount, on_delete=models.CASCADE, related_name="substitutes"
-    )
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="substitutes")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("ersättare"), on_delete=models.PROTECT
     )

@@ -26,9 +26,12 @@ def unhealthy_accounts(today: dt.date) -> list[tuple[SocialAccount, list[Issue]]
 
 def _claim_account(account: SocialAccount, today: dt.date) -> bool:
     """Mark the account reminded today; False if a run already did (a conditional UPDATE)."""
-    return SocialAccount.objects.filter(pk=account.pk).filter(
-        Q(health_reminded_on__isnull=True) | Q(health_reminded_on__lt=today)
-    ).update(health_reminded_on=today) == 1
+    return (
+        SocialAccount.objects.filter(pk=account.pk)
+        .filter(Q(health_reminded_on__isnull=True) | Q(health_reminded_on__lt=today))
+        .update(health_reminded_on=today)
+        == 1
+    )
 
 
 def _claim_digest(today: dt.date) -> bool:
@@ -54,16 +57,20 @@ def send_for_today(today: dt.date | None = None) -> int:
             if not _claim_account(account, today):
                 continue
             # The owner acts; the deputies stand in for the owner (REG-4).
-            notify([account.owner, *account.deputies.all()],
-                   subject=_("Kontot behöver åtgärdas: %(account)s") % {"account": account},
-                   template="registry/email/health.txt",
-                   context={"account": account, "issues": issues})
+            notify(
+                [account.owner, *account.deputies.all()],
+                subject=_("Kontot behöver åtgärdas: %(account)s") % {"account": account},
+                template="registry/email/health.txt",
+                context={"account": account, "issues": issues},
+            )
             reminded += 1
     if found:
         with transaction.atomic():
             if _claim_digest(today):
-                notify(communications_officers(),
-                       subject=_("Konton som behöver åtgärdas (%(n)s)") % {"n": len(found)},
-                       template="registry/email/health_digest.txt",
-                       context={"rows": found, "today": today})
+                notify(
+                    communications_officers(),
+                    subject=_("Konton som behöver åtgärdas (%(n)s)") % {"n": len(found)},
+                    template="registry/email/health_digest.txt",
+                    context={"rows": found, "today": today},
+                )
     return reminded

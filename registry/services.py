@@ -75,8 +75,14 @@ def _people(account: SocialAccount) -> list[User]:
     return [account.owner, *account.deputies.all()]
 
 
-def _tell(users: Iterable[User], subject: str, template: str, account: SocialAccount,
-          actor: User, **extra: Any) -> None:
+def _tell(
+    users: Iterable[User],
+    subject: str,
+    template: str,
+    account: SocialAccount,
+    actor: User,
+    **extra: Any,
+) -> None:
     notify(
         users,
         subject=f"{subject}: {account}",
@@ -96,14 +102,19 @@ def create_request(*, by: User, fields: dict[str, Any], deputies: Iterable[User]
     account.normalized_url = normalised(account.url)
     account.save()
     account.deputies.set(deputies)
-    AuditEvent.record(actor=by, action="registry.request_created", target=account,
-                      details={"url": account.url, "department": str(account.department)})
+    AuditEvent.record(
+        actor=by,
+        action="registry.request_created",
+        target=account,
+        details={"url": account.url, "department": str(account.department)},
+    )
     return account
 
 
 @transaction.atomic
-def update_request(*, account: SocialAccount, by: User, fields: dict[str, Any],
-                   deputies: Iterable[User]) -> SocialAccount:
+def update_request(
+    *, account: SocialAccount, by: User, fields: dict[str, Any], deputies: Iterable[User]
+) -> SocialAccount:
     """Change a draft request and its Bilaga 2 checklist; later the answers are decided."""
     _check(by, "registry.edit_account", account)
     if account.state != SocialAccount.State.DRAFT:
@@ -116,8 +127,9 @@ def update_request(*, account: SocialAccount, by: User, fields: dict[str, Any],
     account.normalized_url = normalised(account.url)
     account.save()
     account.deputies.set(deputies)
-    AuditEvent.record(actor=by, action="registry.request_changed", target=account,
-                      details={"fields": changed})
+    AuditEvent.record(
+        actor=by, action="registry.request_changed", target=account, details={"fields": changed}
+    )
     return account
 
 
@@ -130,8 +142,13 @@ def submit(*, account: SocialAccount, by: User) -> SocialAccount:
     _check(by, "registry.submit", account)
     account.submit(by=by)
     AuditEvent.record(actor=by, action="registry.submitted", target=account)
-    _tell(managers_of(account.department), _("Begäran om nytt konto att godkänna"),
-          "submitted", account, by)
+    _tell(
+        managers_of(account.department),
+        _("Begäran om nytt konto att godkänna"),
+        "submitted",
+        account,
+        by,
+    )
     return account
 
 
@@ -140,10 +157,17 @@ def approve(*, account: SocialAccount, by: User, comment: str = "") -> SocialAcc
     """Record the department manager's approval; the communications office acts next."""
     _check(by, "registry.manager_approve", account)
     account.approve_as_manager(by=by)
-    AuditEvent.record(actor=by, action="registry.manager_approved", target=account,
-                      details={"comment": comment})
-    _tell(communications_officers(), _("Konto godkänt av chef – väntar på förankring"),
-          "manager_approved", account, by, comment=comment)
+    AuditEvent.record(
+        actor=by, action="registry.manager_approved", target=account, details={"comment": comment}
+    )
+    _tell(
+        communications_officers(),
+        _("Konto godkänt av chef – väntar på förankring"),
+        "manager_approved",
+        account,
+        by,
+        comment=comment,
+    )
     return account
 
 
@@ -153,10 +177,20 @@ def reject(*, account: SocialAccount, by: User, reason: str) -> SocialAccount:
     _check(by, "registry.reject", account)
     previous = account.state
     account.reject(by=by, reason=reason)
-    AuditEvent.record(actor=by, action="registry.rejected", target=account,
-                      details={"reason": reason, "from_state": previous})
-    _tell([account.created_by, *_people(account)], _("Begäran skickad tillbaka"),
-          "rejected", account, by, reason=reason)
+    AuditEvent.record(
+        actor=by,
+        action="registry.rejected",
+        target=account,
+        details={"reason": reason, "from_state": previous},
+    )
+    _tell(
+        [account.created_by, *_people(account)],
+        _("Begäran skickad tillbaka"),
+        "rejected",
+        account,
+        by,
+        reason=reason,
+    )
     return account
 
 
@@ -166,36 +200,57 @@ def activate(*, account: SocialAccount, by: User, channel_strategy: str) -> Soci
     _check(by, "registry.activate", account)
     account.activate(by=by, channel_strategy=channel_strategy)
     AuditEvent.record(actor=by, action="registry.activated", target=account)
-    _tell([*_people(account), account.created_by, *managers_of(account.department)],
-          _("Kontot är godkänt och officiellt"), "activated", account, by)
+    _tell(
+        [*_people(account), account.created_by, *managers_of(account.department)],
+        _("Kontot är godkänt och officiellt"),
+        "activated",
+        account,
+        by,
+    )
     return account
 
 
 @transaction.atomic
-def start_closing(*, account: SocialAccount, by: User, planned_on: dt.date,
-                  reason: str) -> SocialAccount:
+def start_closing(
+    *, account: SocialAccount, by: User, planned_on: dt.date, reason: str
+) -> SocialAccount:
     """Begin closing an account; the communications office is informed (REG-9)."""
     _check(by, "registry.start_closing", account)
     account.start_closing(by=by, planned_on=planned_on, reason=reason)
-    AuditEvent.record(actor=by, action="registry.closing_started", target=account,
-                      details={"planned_on": planned_on, "reason": reason})
+    AuditEvent.record(
+        actor=by,
+        action="registry.closing_started",
+        target=account,
+        details={"planned_on": planned_on, "reason": reason},
+    )
     # "Kommunikationsavdelningen ska också informeras"; the people running it tell followers.
-    _tell([*communications_officers(), *_people(account)], _("Kontot ska avslutas"),
-          "closing_started", account, by)
+    _tell(
+        [*communications_officers(), *_people(account)],
+        _("Kontot ska avslutas"),
+        "closing_started",
+        account,
+        by,
+    )
     return account
 
 
 @transaction.atomic
-def record_follower_notice(*, account: SocialAccount, by: User, published_on: dt.date,
-                           text: str) -> FollowerNotice:
+def record_follower_notice(
+    *, account: SocialAccount, by: User, published_on: dt.date, text: str
+) -> FollowerNotice:
     """Record a notice to followers before closing: reason, thanks, central account (REG-9)."""
     _check(by, "registry.record_notice", account)
     if account.state != SocialAccount.State.CLOSING:
         raise TransitionRefused(_("Meddelanden till följare registreras när kontot avslutas."))
-    notice = FollowerNotice.objects.create(account=account, published_on=published_on,
-                                           text=text, recorded_by=by)
-    AuditEvent.record(actor=by, action="registry.follower_notice", target=account,
-                      details={"published_on": published_on})
+    notice = FollowerNotice.objects.create(
+        account=account, published_on=published_on, text=text, recorded_by=by
+    )
+    AuditEvent.record(
+        actor=by,
+        action="registry.follower_notice",
+        target=account,
+        details={"published_on": published_on},
+    )
     return notice
 
 
@@ -205,8 +260,13 @@ def close(*, account: SocialAccount, by: User) -> SocialAccount:
     _check(by, "registry.close", account)
     account.close(by=by)
     AuditEvent.record(actor=by, action="registry.closed", target=account)
-    _tell([*_people(account), *managers_of(account.department)], _("Kontot är avslutat"),
-          "closed", account, by)
+    _tell(
+        [*_people(account), *managers_of(account.department)],
+        _("Kontot är avslutat"),
+        "closed",
+        account,
+        by,
+    )
     return account
 
 
@@ -214,8 +274,9 @@ def close(*, account: SocialAccount, by: User) -> SocialAccount:
 
 
 @transaction.atomic
-def set_owner_and_deputies(*, account: SocialAccount, by: User, owner: User,
-                           deputies: Iterable[User]) -> SocialAccount:
+def set_owner_and_deputies(
+    *, account: SocialAccount, by: User, owner: User, deputies: Iterable[User]
+) -> SocialAccount:
     """Change the operational owner and the deputies; a deputy must always remain (REG-4)."""
     _check(by, "registry.manage_people", account)
     deputies = [d for d in deputies if d.pk != owner.pk]
@@ -224,35 +285,63 @@ def set_owner_and_deputies(*, account: SocialAccount, by: User, owner: User,
         raise TransitionRefused(_("Minst en ställföreträdande måste alltid finnas."))
     if not owner.is_active or any(not d.is_active for d in deputies):
         raise TransitionRefused(_("Bara aktiva medarbetare kan ansvara för ett konto."))
-    before = {"owner": account.owner_id,
-              "deputies": sorted(account.deputies.values_list("pk", flat=True))}
+    before = {
+        "owner": account.owner_id,
+        "deputies": sorted(account.deputies.values_list("pk", flat=True)),
+    }
     account.owner = owner
     account.save(update_fields=["owner", "updated_at"])
     account.deputies.set(deputies)
-    AuditEvent.record(actor=by, action="registry.people_changed", target=account, details={
-        "before": before,
-        "after": {"owner": owner.pk, "deputies": sorted(d.pk for d in deputies)},
-    })
+    AuditEvent.record(
+        actor=by,
+        action="registry.people_changed",
+        target=account,
+        details={
+            "before": before,
+            "after": {"owner": owner.pk, "deputies": sorted(d.pk for d in deputies)},
+        },
+    )
     if before["owner"] != owner.pk:
         _tell([owner], _("Du är operativt ansvarig"), "owner_assigned", account, by)
     return account
 
 
 @transaction.atomic
-def add_substitute(*, account: SocialAccount, by: User, user: User, stands_in_for: User,
-                   starts_on: dt.date, ends_on: dt.date) -> Substitute:
+def add_substitute(
+    *,
+    account: SocialAccount,
+    by: User,
+    user: User,
+    stands_in_for: User,
+    starts_on: dt.date,
+    ends_on: dt.date,
+) -> Substitute:
     """Appoint a substitute for holidays or absence ("Avtal och interna regler")."""
     _check(by, "registry.manage_people", account)
     if ends_on < starts_on:
         raise TransitionRefused(_("Slutdatum kan inte ligga före startdatum."))
     if stands_in_for.pk not in {account.owner_id, *account.deputies.values_list("pk", flat=True)}:
         raise TransitionRefused(
-            _("En ersättare ersätter den ansvariga eller en ställföreträdande."))
-    substitute = Substitute.objects.create(account=account, user=user, stands_in_for=stands_in_for,
-                                           starts_on=starts_on, ends_on=ends_on)
-    AuditEvent.record(actor=by, action="registry.substitute_added", target=account, details={
-        "user": user.pk, "stands_in_for": stands_in_for.pk, "starts_on": starts_on,
-        "ends_on": ends_on})
+            _("En ersättare ersätter den ansvariga eller en ställföreträdande.")
+        )
+    substitute = Substitute.objects.create(
+        account=account,
+        user=user,
+        stands_in_for=stands_in_for,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    AuditEvent.record(
+        actor=by,
+        action="registry.substitute_added",
+        target=account,
+        details={
+            "user": user.pk,
+            "stands_in_for": stands_in_for.pk,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+        },
+    )
     _tell([user], _("Du är ersättare"), "substitute", account, by, substitute=substitute)
     return substitute
 
@@ -260,9 +349,16 @@ def add_substitute(*, account: SocialAccount, by: User, user: User, stands_in_fo
 @transaction.atomic
 def remove_substitute(*, substitute: Substitute, by: User) -> None:
     _check(by, "registry.manage_people", substitute.account)
-    AuditEvent.record(actor=by, action="registry.substitute_removed", target=substitute.account,
-                      details={"user": substitute.user_id, "starts_on": substitute.starts_on,
-                               "ends_on": substitute.ends_on})
+    AuditEvent.record(
+        actor=by,
+        action="registry.substitute_removed",
+        target=substitute.account,
+        details={
+            "user": substitute.user_id,
+            "starts_on": substitute.starts_on,
+            "ends_on": substitute.ends_on,
+        },
+    )
     substitute.delete()
 
 
@@ -277,8 +373,12 @@ def add_credential_holder(*, account: SocialAccount, by: User, user: User) -> Cr
             holder = CredentialHolder.objects.create(account=account, user=user)
     except IntegrityError:
         raise TransitionRefused(_("Personen har redan inloggningsuppgifterna.")) from None
-    AuditEvent.record(actor=by, action="registry.credential_holder_added", target=account,
-                      details={"user": user.pk})
+    AuditEvent.record(
+        actor=by,
+        action="registry.credential_holder_added",
+        target=account,
+        details={"user": user.pk},
+    )
     return holder
 
 
@@ -287,14 +387,24 @@ def remove_credential_holder(*, holder: CredentialHolder, by: User) -> None:
     """Remove a holder; an open account keeps at least two (REG-5)."""
     account = holder.account
     _check(by, "registry.manage_people", account)
-    open_states = (SocialAccount.State.ACTIVE, SocialAccount.State.CLOSING,
-                   SocialAccount.State.MANAGER_APPROVED)
+    open_states = (
+        SocialAccount.State.ACTIVE,
+        SocialAccount.State.CLOSING,
+        SocialAccount.State.MANAGER_APPROVED,
+    )
     if account.state in open_states and account.credential_holders.count() <= 2:
         raise TransitionRefused(
-            _("Inloggningsuppgifterna måste finnas hos minst två personer. Lägg till en ny "
-              "innan du tar bort någon."))
-    AuditEvent.record(actor=by, action="registry.credential_holder_removed", target=account,
-                      details={"user": holder.user_id})
+            _(
+                "Inloggningsuppgifterna måste finnas hos minst två personer. Lägg till en ny "
+                "innan du tar bort någon."
+            )
+        )
+    AuditEvent.record(
+        actor=by,
+        action="registry.credential_holder_removed",
+        target=account,
+        details={"user": holder.user_id},
+    )
     holder.delete()
 
 
@@ -304,13 +414,18 @@ def set_credentials_location(*, account: SocialAccount, by: User, location: str)
     _check(by, "registry.manage_people", account)
     account.credentials_location = location.strip()
     account.save(update_fields=["credentials_location", "updated_at"])
-    AuditEvent.record(actor=by, action="registry.credentials_location_changed", target=account,
-                      details={"location": account.credentials_location})
+    AuditEvent.record(
+        actor=by,
+        action="registry.credentials_location_changed",
+        target=account,
+        details={"location": account.credentials_location},
+    )
 
 
 @transaction.atomic
-def grant_assignment(*, by: User, user: User, accounts: Iterable[SocialAccount],
-                     granted_on: dt.date, note: str = "") -> Assignment:
+def grant_assignment(
+    *, by: User, user: User, accounts: Iterable[SocialAccount], granted_on: dt.date, note: str = ""
+) -> Assignment:
     """Give a written assignment (uppdrag) to post in service (REG-4, "Inledning")."""
     accounts = list(accounts)
     if not accounts:
@@ -319,15 +434,23 @@ def grant_assignment(*, by: User, user: User, accounts: Iterable[SocialAccount],
         _check(by, "registry.manage_people", account)
     if not user.is_active:
         raise TransitionRefused(_("Bara aktiva medarbetare kan få uppdrag."))
-    assignment = Assignment.objects.create(user=user, granted_by=by, granted_on=granted_on,
-                                           note=note)
+    assignment = Assignment.objects.create(
+        user=user, granted_by=by, granted_on=granted_on, note=note
+    )
     assignment.accounts.set(accounts)
     for account in accounts:
-        AuditEvent.record(actor=by, action="registry.assignment_granted", target=account,
-                          details={"assignment": assignment.pk, "user": user.pk})
-    notify([user], subject=_("Uppdrag att använda sociala medier i tjänsten"),
-           template="registry/email/assignment.txt",
-           context={"assignment": assignment, "accounts": accounts, "actor": by})
+        AuditEvent.record(
+            actor=by,
+            action="registry.assignment_granted",
+            target=account,
+            details={"assignment": assignment.pk, "user": user.pk},
+        )
+    notify(
+        [user],
+        subject=_("Uppdrag att använda sociala medier i tjänsten"),
+        template="registry/email/assignment.txt",
+        context={"assignment": assignment, "accounts": accounts, "actor": by},
+    )
     return assignment
 
 
@@ -338,13 +461,18 @@ def revoke_assignment(*, assignment: Assignment, by: User) -> Assignment:
     for account in accounts:
         _check(by, "registry.manage_people", account)
     revoked = Assignment.objects.filter(pk=assignment.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_by=by)
+        revoked_at=timezone.now(), revoked_by=by
+    )
     if revoked != 1:
         raise TransitionRefused(_("Uppdraget är redan återkallat."))
     assignment.refresh_from_db()
     for account in accounts:
-        AuditEvent.record(actor=by, action="registry.assignment_revoked", target=account,
-                          details={"assignment": assignment.pk, "user": assignment.user_id})
+        AuditEvent.record(
+            actor=by,
+            action="registry.assignment_revoked",
+            target=account,
+            details={"assignment": assignment.pk, "user": assignment.user_id},
+        )
     return assignment
 
 
@@ -356,43 +484,53 @@ def monday_of(day: dt.date) -> dt.date:
 
 
 @transaction.atomic
-def set_posting_target(*, account: SocialAccount, by: User, posts_per_week: int,
-                       annual_plan: str) -> SocialAccount:
+def set_posting_target(
+    *, account: SocialAccount, by: User, posts_per_week: int, annual_plan: str
+) -> SocialAccount:
     """Set the target of posts per week and the annual plan ("Periodicitet")."""
     _check(by, "registry.record_activity", account)
     before = account.posts_per_week
     account.posts_per_week = posts_per_week
     account.annual_plan = annual_plan
     account.save(update_fields=["posts_per_week", "annual_plan", "updated_at"])
-    AuditEvent.record(actor=by, action="registry.target_changed", target=account,
-                      details={"before": before, "after": posts_per_week})
+    AuditEvent.record(
+        actor=by,
+        action="registry.target_changed",
+        target=account,
+        details={"before": before, "after": posts_per_week},
+    )
     return account
 
 
 def _upsert_activity(account: SocialAccount, by: User, week_start: dt.date, posts: int) -> bool:
     _, created = ActivityEntry.objects.update_or_create(
-        account=account, week_start=monday_of(week_start),
+        account=account,
+        week_start=monday_of(week_start),
         defaults={"posts": posts, "entered_by": by, "entered_at": timezone.now()},
     )
     return created
 
 
 @transaction.atomic
-def record_activity(*, account: SocialAccount, by: User, week_start: dt.date,
-                    posts: int) -> ActivityEntry:
+def record_activity(
+    *, account: SocialAccount, by: User, week_start: dt.date, posts: int
+) -> ActivityEntry:
     """Record the posts of one week; entering a week again corrects it."""
     _check(by, "registry.record_activity", account)
     if monday_of(week_start) > monday_of(timezone.localdate()):
         raise TransitionRefused(_("Veckan har inte börjat än."))
     created = _upsert_activity(account, by, week_start, posts)
-    AuditEvent.record(actor=by, action="registry.activity_recorded", target=account, details={
-        "week_start": monday_of(week_start), "posts": posts, "corrected": not created})
+    AuditEvent.record(
+        actor=by,
+        action="registry.activity_recorded",
+        target=account,
+        details={"week_start": monday_of(week_start), "posts": posts, "corrected": not created},
+    )
     return ActivityEntry.objects.get(account=account, week_start=monday_of(week_start))
 
 
 @transaction.atomic
-def import_activity(*, account: SocialAccount, by: User,
-                    rows: list[tuple[dt.date, int]]) -> int:
+def import_activity(*, account: SocialAccount, by: User, rows: list[tuple[dt.date, int]]) -> int:
     """Record many weeks at once (a CSV import); all or nothing. Returns the rows stored."""
     _check(by, "registry.record_activity", account)
     this_week = monday_of(timezone.localdate())
@@ -400,6 +538,7 @@ def import_activity(*, account: SocialAccount, by: User,
         raise TransitionRefused(_("Filen innehåller veckor som inte har börjat än."))
     for day, posts in rows:
         _upsert_activity(account, by, day, posts)
-    AuditEvent.record(actor=by, action="registry.activity_imported", target=account,
-                      details={"weeks": len(rows)})
+    AuditEvent.record(
+        actor=by, action="registry.activity_imported", target=account, details={"weeks": len(rows)}
+    )
     return len(rows)

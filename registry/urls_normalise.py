@@ -57,7 +57,7 @@ def split_host(url: str) -> tuple[str, str, str]:
         stripped = False
         for prefix in FRONT_END_PREFIXES:
             if host.startswith(prefix) and host.count(".") >= 2:
-                host = host[len(prefix):]
+                host = host[len(prefix) :]
                 stripped = True
     return host, parts.path, parts.query
 

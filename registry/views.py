@@ -76,11 +76,16 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     accounts = list(filters.apply(_list_queryset(request.user)))
     today = timezone.localdate()
     rows = [(a, account_health(a, today)) for a in accounts]
-    return render(request, "registry/account_list.html", {
-        "rows": rows, "filters": filters,
-        "can_create": perms.can(request.user, "registry.create_account", None),
-        "can_export": perms.can(request.user, "registry.export_register"),
-    })
+    return render(
+        request,
+        "registry/account_list.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "can_create": perms.can(request.user, "registry.create_account", None),
+            "can_export": perms.can(request.user, "registry.export_register"),
+        },
+    )
 
 
 @login_required
@@ -93,8 +98,7 @@ def waiting(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def waiting_for(user: Any) -> dict[str, list[SocialAccount]]:
     """Return what waits for the user, in three constant queries (also the home panel)."""
-    base = SocialAccount.objects.visible_to(user).select_related(
-        "platform", "department", "owner")
+    base = SocialAccount.objects.visible_to(user).select_related("platform", "department", "owner")
     S = SocialAccount.State
     scope = perms.department_scope(user)
     to_approve: list[SocialAccount] = []
@@ -102,12 +106,17 @@ def waiting_for(user: Any) -> dict[str, list[SocialAccount]]:
         to_approve = list(base.filter(state=S.SUBMITTED))
     elif perms.has_role(user, perms.C.MANAGER) and scope:
         to_approve = list(base.filter(state=S.SUBMITTED, department_id__in=scope))
-    to_activate = (list(base.filter(state=S.MANAGER_APPROVED))
-                   if perms.is_organisation_wide(user) else [])
+    to_activate = (
+        list(base.filter(state=S.MANAGER_APPROVED)) if perms.is_organisation_wide(user) else []
+    )
     drafts = list(base.filter(state=S.DRAFT).filter(Q(created_by=user) | Q(owner=user)))
     closing = list(base.filter(state=S.CLOSING)) if perms.is_organisation_wide(user) else []
-    return {"to_approve": to_approve, "to_activate": to_activate, "drafts": drafts,
-            "closing": closing}
+    return {
+        "to_approve": to_approve,
+        "to_activate": to_activate,
+        "drafts": drafts,
+        "closing": closing,
+    }
 
 
 @login_required
@@ -116,8 +125,9 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "registry.create_account", None)
     form = forms.RequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        account = services.create_request(by=request.user, fields=form.service_fields(),
-                                          deputies=form.cleaned_data["deputies"])
+        account = services.create_request(
+            by=request.user, fields=form.service_fields(), deputies=form.cleaned_data["deputies"]
+        )
         messages.success(request, _("Utkastet är sparat. Skicka in det när checklistan är klar."))
         return redirect(account)
     return render(request, "registry/account_form.html", {"form": form, "account": None})
@@ -133,9 +143,12 @@ def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.RequestForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_request(account=account, by=request.user,
-                                    fields=form.service_fields(),
-                                    deputies=form.cleaned_data["deputies"])
+            services.update_request(
+                account=account,
+                by=request.user,
+                fields=form.service_fields(),
+                deputies=form.cleaned_data["deputies"],
+            )
         except TransitionRefused as error:
             return _refused(request, account, error)
         messages.success(request, _("Ändringarna är sparade."))
@@ -149,48 +162,64 @@ def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
     account = (
         with_health_data(SocialAccount.objects.filter(pk=account.pk))
-        .select_related("created_by", "manager_approved_by", "activated_by",
-                        "terms_reviewed_by")
+        .select_related("created_by", "manager_approved_by", "activated_by", "terms_reviewed_by")
         .prefetch_related(
-            Prefetch("substitutes", queryset=Substitute.objects.select_related(
-                "user", "stands_in_for")),
-            Prefetch("assignments", queryset=Assignment.objects.select_related(
-                "user", "granted_by")),
+            Prefetch(
+                "substitutes", queryset=Substitute.objects.select_related("user", "stands_in_for")
+            ),
+            Prefetch(
+                "assignments", queryset=Assignment.objects.select_related("user", "granted_by")
+            ),
             "follower_notices",
         )
         .get()
     )
     user = request.user
-    can = {name: perms.can(user, action, account) for name, action in [
-        ("edit", "registry.edit_account"), ("submit", "registry.submit"),
-        ("approve", "registry.manager_approve"), ("reject", "registry.reject"),
-        ("activate", "registry.activate"), ("start_closing", "registry.start_closing"),
-        ("close", "registry.close"), ("people", "registry.manage_people"),
-        ("activity", "registry.record_activity"), ("notice", "registry.record_notice"),
-    ]}
+    can = {
+        name: perms.can(user, action, account)
+        for name, action in [
+            ("edit", "registry.edit_account"),
+            ("submit", "registry.submit"),
+            ("approve", "registry.manager_approve"),
+            ("reject", "registry.reject"),
+            ("activate", "registry.activate"),
+            ("start_closing", "registry.start_closing"),
+            ("close", "registry.close"),
+            ("people", "registry.manage_people"),
+            ("activity", "registry.record_activity"),
+            ("notice", "registry.record_notice"),
+        ]
+    }
     allowed = set(account.available_transitions())
-    return render(request, "registry/account_detail.html", {
-        "account": account,
-        "can": can,
-        "allowed": allowed,
-        "health": account_health(account),
-        "missing": account.checklist_missing() if account.state == account.State.DRAFT else [],
-        "activity": ActivityEntry.objects.filter(account=account).select_related(
-            "entered_by")[:12],
-        "events": AuditEvent.for_object(account)[:30],
-        "substitutes_now": account.current_substitutes(),
-        "approve_form": forms.ApproveForm(),
-        "reject_form": forms.RejectForm(),
-        "activate_form": forms.ActivateForm(initial={
-            "channel_strategy": account.channel_strategy}),
-        "closing_form": forms.StartClosingForm(),
-        "notice_form": forms.FollowerNoticeForm(),
-        "activity_form": forms.ActivityForm(),
-        "target_form": forms.TargetForm(instance=account),
-        "closing_problems": (account.closing_problems()
-                             if account.state == account.State.CLOSING else []),
-        "central_accounts": SocialAccount.objects.public().filter(is_central=True),
-    })
+    return render(
+        request,
+        "registry/account_detail.html",
+        {
+            "account": account,
+            "can": can,
+            "allowed": allowed,
+            "health": account_health(account),
+            "missing": account.checklist_missing() if account.state == account.State.DRAFT else [],
+            "activity": ActivityEntry.objects.filter(account=account).select_related("entered_by")[
+                :12
+            ],
+            "events": AuditEvent.for_object(account)[:30],
+            "substitutes_now": account.current_substitutes(),
+            "approve_form": forms.ApproveForm(),
+            "reject_form": forms.RejectForm(),
+            "activate_form": forms.ActivateForm(
+                initial={"channel_strategy": account.channel_strategy}
+            ),
+            "closing_form": forms.StartClosingForm(),
+            "notice_form": forms.FollowerNoticeForm(),
+            "activity_form": forms.ActivityForm(),
+            "target_form": forms.TargetForm(instance=account),
+            "closing_problems": (
+                account.closing_problems() if account.state == account.State.CLOSING else []
+            ),
+            "central_accounts": SocialAccount.objects.public().filter(is_central=True),
+        },
+    )
 
 
 # --- transitions (POST only) --------------------------------------------------------------
@@ -249,8 +278,9 @@ def activate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect(account)
     try:
-        services.activate(account=account, by=request.user,
-                          channel_strategy=form.cleaned_data["channel_strategy"])
+        services.activate(
+            account=account, by=request.user, channel_strategy=form.cleaned_data["channel_strategy"]
+        )
     except TransitionRefused as error:
         return _refused(request, account, error)
     messages.success(request, _("Kontot är aktivt och finns i listan över officiella kanaler."))
@@ -282,9 +312,12 @@ def notice_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect(account)
     try:
-        services.record_follower_notice(account=account, by=request.user,
-                                        published_on=form.cleaned_data["published_on"],
-                                        text=form.cleaned_data["text"])
+        services.record_follower_notice(
+            account=account,
+            by=request.user,
+            published_on=form.cleaned_data["published_on"],
+            text=form.cleaned_data["text"],
+        )
     except TransitionRefused as error:
         return _refused(request, account, error)
     messages.success(request, _("Meddelandet till följarna är registrerat."))
@@ -309,7 +342,8 @@ def close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _assignable_accounts(user: Any) -> Any:
     """Accounts an assignment may cover: open ones of the departments the user manages."""
     accounts = SocialAccount.objects.exclude(state=SocialAccount.State.CLOSED).select_related(
-        "platform")
+        "platform"
+    )
     if perms.is_organisation_wide(user):
         return accounts
     if not perms.has_role(user, perms.C.MANAGER):
@@ -320,14 +354,17 @@ def _assignable_accounts(user: Any) -> Any:
 def _people_context(account: SocialAccount, user: Any, **forms_: Any) -> dict[str, Any]:
     context = {
         "account": account,
-        "people_form": forms.PeopleForm(initial={"owner": account.owner,
-                                                 "deputies": list(account.deputies.all())}),
+        "people_form": forms.PeopleForm(
+            initial={"owner": account.owner, "deputies": list(account.deputies.all())}
+        ),
         "substitute_form": forms.SubstituteForm(account=account),
         "holder_form": forms.CredentialHolderForm(),
         "location_form": forms.CredentialsLocationForm(
-            initial={"location": account.credentials_location}),
-        "assignment_form": forms.AssignmentForm(accounts=_assignable_accounts(user),
-                                                initial={"accounts": [account]}),
+            initial={"location": account.credentials_location}
+        ),
+        "assignment_form": forms.AssignmentForm(
+            accounts=_assignable_accounts(user), initial={"accounts": [account]}
+        ),
         "substitutes": account.substitutes.select_related("user", "stands_in_for"),
         "holders": account.credential_holders.select_related("user"),
         "assignments": account.assignments.select_related("user", "granted_by", "revoked_by"),
@@ -345,8 +382,15 @@ def people(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/people.html", _people_context(account, request.user))
 
 
-def _people_post(request: AuthenticatedHttpRequest, pk: int, form_class: Any, context_name: str,
-                 action: Any, success: str, **form_kwargs: Any) -> HttpResponse:
+def _people_post(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    form_class: Any,
+    context_name: str,
+    action: Any,
+    success: str,
+    **form_kwargs: Any,
+) -> HttpResponse:
     account = _account(request, pk, "registry.manage_people")
     if form_class is forms.SubstituteForm:
         form_kwargs["account"] = account
@@ -361,56 +405,83 @@ def _people_post(request: AuthenticatedHttpRequest, pk: int, form_class: Any, co
         else:
             messages.success(request, success)
             return redirect("registry:people", pk=account.pk)
-    return render(request, "registry/people.html",
-                  _people_context(account, request.user, **{context_name: form}), status=400)
+    return render(
+        request,
+        "registry/people.html",
+        _people_context(account, request.user, **{context_name: form}),
+        status=400,
+    )
 
 
 @login_required
 @require_POST
 def people_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
-        request, pk, forms.PeopleForm, "people_form",
+        request,
+        pk,
+        forms.PeopleForm,
+        "people_form",
         lambda account, data: services.set_owner_and_deputies(
-            account=account, by=request.user, owner=data["owner"], deputies=data["deputies"]),
-        _("Ansvariga är ändrade."))
+            account=account, by=request.user, owner=data["owner"], deputies=data["deputies"]
+        ),
+        _("Ansvariga är ändrade."),
+    )
 
 
 @login_required
 @require_POST
 def substitute_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
-        request, pk, forms.SubstituteForm, "substitute_form",
+        request,
+        pk,
+        forms.SubstituteForm,
+        "substitute_form",
         lambda account, data: services.add_substitute(account=account, by=request.user, **data),
-        _("Ersättaren är tillagd."))
+        _("Ersättaren är tillagd."),
+    )
 
 
 @login_required
 @require_POST
 def holder_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
-        request, pk, forms.CredentialHolderForm, "holder_form",
+        request,
+        pk,
+        forms.CredentialHolderForm,
+        "holder_form",
         lambda account, data: services.add_credential_holder(
-            account=account, by=request.user, user=data["user"]),
-        _("Personen är registrerad som innehavare av inloggningsuppgifterna."))
+            account=account, by=request.user, user=data["user"]
+        ),
+        _("Personen är registrerad som innehavare av inloggningsuppgifterna."),
+    )
 
 
 @login_required
 @require_POST
 def location_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
-        request, pk, forms.CredentialsLocationForm, "location_form",
+        request,
+        pk,
+        forms.CredentialsLocationForm,
+        "location_form",
         lambda account, data: services.set_credentials_location(
-            account=account, by=request.user, location=data["location"]),
-        _("Förvaringsplatsen är sparad."))
+            account=account, by=request.user, location=data["location"]
+        ),
+        _("Förvaringsplatsen är sparad."),
+    )
 
 
 @login_required
 @require_POST
 def assignment_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _people_post(
-        request, pk, forms.AssignmentForm, "assignment_form",
+        request,
+        pk,
+        forms.AssignmentForm,
+        "assignment_form",
         lambda account, data: services.grant_assignment(by=request.user, **data),
-        _("Uppdraget är registrerat."))
+        _("Uppdraget är registrerat."),
+    )
 
 
 @login_required
@@ -464,9 +535,12 @@ def activity_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect(account)
     try:
-        services.record_activity(account=account, by=request.user,
-                                 week_start=form.cleaned_data["week"],
-                                 posts=form.cleaned_data["posts"])
+        services.record_activity(
+            account=account,
+            by=request.user,
+            week_start=form.cleaned_data["week"],
+            posts=form.cleaned_data["posts"],
+        )
     except TransitionRefused as error:
         return _refused(request, account, error)
     messages.success(request, _("Veckans aktivitet är registrerad."))
@@ -492,8 +566,9 @@ def activity_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.ActivityImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            count = services.import_activity(account=account, by=request.user,
-                                             rows=form.cleaned_data["file"])
+            count = services.import_activity(
+                account=account, by=request.user, rows=form.cleaned_data["file"]
+            )
         except TransitionRefused as error:
             form.add_error("file", error.message)
         else:
@@ -512,7 +587,8 @@ def health(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "registry.view_register")
     today = timezone.localdate()
     accounts = with_health_data(
-        SocialAccount.objects.visible_to(request.user).filter(state=SocialAccount.State.ACTIVE))
+        SocialAccount.objects.visible_to(request.user).filter(state=SocialAccount.State.ACTIVE)
+    )
     rows = [(a, issues) for a in accounts if (issues := account_health(a, today))]
     rows.sort(key=lambda r: (-sum(i.severity == "bad" for i in r[1]), -len(r[1]), str(r[0])))
     return render(request, "registry/health.html", {"rows": rows})
@@ -531,7 +607,8 @@ def export_register(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse
     if fmt == "xlsx":
         response = HttpResponse(
             export.as_xlsx(accounts),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     else:
         response = HttpResponse(export.as_csv(accounts), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kontoregister-{stamp}.{fmt}"'
@@ -542,8 +619,11 @@ def export_register(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse
 
 
 def _public_accounts() -> Any:
-    return SocialAccount.objects.public().select_related("platform", "department").order_by(
-        "department__name", "platform__position", "name")
+    return (
+        SocialAccount.objects.public()
+        .select_related("platform", "department")
+        .order_by("department__name", "platform__position", "name")
+    )
 
 
 def public_entry(account: SocialAccount) -> dict[str, Any]:
@@ -554,8 +634,9 @@ def public_entry(account: SocialAccount) -> dict[str, Any]:
         "name": account.name,
         "url": account.url,
         "department": account.department.name,
-        "active_since": (timezone.localdate(account.activated_at).isoformat()
-                         if account.activated_at else None),
+        "active_since": (
+            timezone.localdate(account.activated_at).isoformat() if account.activated_at else None
+        ),
     }
 
 
@@ -574,18 +655,21 @@ def public_list(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list[SocialAccount]] = {}
     for account in _public_accounts():
         groups.setdefault(account.department.name, []).append(account)
-    template = ("registry/public_embed.html" if request.GET.get("embed")
-                else "registry/public_list.html")
+    template = (
+        "registry/public_embed.html" if request.GET.get("embed") else "registry/public_list.html"
+    )
     return render(request, template, {"groups": groups})
 
 
 @require_GET
 def public_json(request: HttpRequest) -> JsonResponse:
-    return _public_json({
-        "organisation": settings.ORGANISATION_NAME,
-        "website": settings.ORGANISATION_WEBSITE,
-        "accounts": [public_entry(a) for a in _public_accounts()],
-    })
+    return _public_json(
+        {
+            "organisation": settings.ORGANISATION_NAME,
+            "website": settings.ORGANISATION_WEBSITE,
+            "accounts": [public_entry(a) for a in _public_accounts()],
+        }
+    )
 
 
 def find_official(url: str) -> SocialAccount | None:
@@ -604,18 +688,19 @@ def find_official(url: str) -> SocialAccount | None:
 
 @require_GET
 def verify(request: HttpRequest) -> HttpResponse:
-    """"Is this account really the municipality's?" for anyone, as a page."""
+    """ "Is this account really the municipality's?" for anyone, as a page."""
     form = forms.VerifyForm(request.GET or None)
     checked = form.is_valid()
     account = find_official(form.cleaned_data["url"]) if checked else None
-    return render(request, "registry/verify.html",
-                  {"form": form, "checked": checked, "account": account})
+    return render(
+        request, "registry/verify.html", {"form": form, "checked": checked, "account": account}
+    )
 
 
 @require_GET
 def verify_json(request: HttpRequest) -> JsonResponse:
     url = request.GET.get("url", "")[:1000]
     account = find_official(url) if url else None
-    return _public_json({"official": account is not None,
-                         "account": public_entry(account) if account else None})
-
+    return _public_json(
+        {"official": account is not None, "account": public_entry(account) if account else None}
+    )

@@ -21,12 +21,12 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
     if not perms.can(user, "moderation.view", account):
         return {"visible": False}
     removals = list(
-        RemovedPost.objects.filter(account=account).current()
-        .select_related("reason").order_by("-removed_at")[:RECENT]
+        RemovedPost.objects.filter(account=account)
+        .current()
+        .select_related("reason")
+        .order_by("-removed_at")[:RECENT]
     )
-    items = list(
-        IncomingItem.objects.filter(account=account).open().order_by("due_at")[:RECENT]
-    )
+    items = list(IncomingItem.objects.filter(account=account).open().order_by("due_at")[:RECENT])
     shown: list[RemovedPost | IncomingItem] = [*removals, *items]
     for obj in shown:
         obj.readable = perms.may_read_content(user, obj)
@@ -48,8 +48,10 @@ def moderation_panels(user: Any) -> dict[str, Any]:
     if not perms.can(user, "moderation.view"):
         return {"visible": False}
     overdue = list(
-        IncomingItem.objects.visible_to(user).overdue()
-        .select_related("account__platform").order_by("due_at")[:RECENT * 2]
+        IncomingItem.objects.visible_to(user)
+        .overdue()
+        .select_related("account__platform")
+        .order_by("due_at")[: RECENT * 2]
     )
     for item in overdue:
         item.readable = perms.may_read_content(user, item)

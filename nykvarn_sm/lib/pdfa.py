@@ -70,7 +70,10 @@ PREFLIGHT_CLASS = "org.apache.pdfbox.preflight.Validator_A1b"
 # threads to start) and the JDK's class-data sharing archive roughly halve it (about
 # 1.1 s -> 0.55 s for a snapshot here). None of them changes what Preflight checks.
 PREFLIGHT_JVM_FLAGS = [
-    "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+    "-Xmx512m",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+UseSerialGC",
+    "-Xshare:auto",
     "-XX:-UsePerfData",
 ]
 PREFLIGHT_JARS = [
@@ -147,8 +150,9 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
-_TAG_OR_TEXT = re.compile(r"(<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>)",
-                          re.S | re.I)
+_TAG_OR_TEXT = re.compile(
+    r"(<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<[^>]*>)", re.S | re.I
+)
 
 
 def printable_html(html: str) -> str:
@@ -248,8 +252,15 @@ def _pdf_date(moment: dt.datetime) -> str:
 
 
 def _xmp(
-    *, title: str, author: str, subject: str, producer: str, creator_tool: str,
-    moment: dt.datetime, part: int, conformance: str,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    producer: str,
+    creator_tool: str,
+    moment: dt.datetime,
+    part: int,
+    conformance: str,
 ) -> bytes:
     stamp = moment.isoformat(timespec="seconds")
     e = escape
@@ -377,21 +388,32 @@ def render_pdfa_parts(
     fetcher = make_url_fetcher()
     archive_css = weasyprint.CSS(string=ARCHIVE_CSS)
     documents = [
-        weasyprint.HTML(
-            string=printable_html(html), base_url=base, url_fetcher=fetcher
-        ).render(stylesheets=[archive_css], pdf_variant=name)
+        weasyprint.HTML(string=printable_html(html), base_url=base, url_fetcher=fetcher).render(
+            stylesheets=[archive_css], pdf_variant=name
+        )
         for html, base in parts
     ]
     pages = [page for document in documents for page in document.pages]
     raw = documents[0].copy(pages).write_pdf(pdf_variant=name, uncompressed_pdf=False)
     return _finish(
-        raw, title=title, author=author, subject=subject, part=part,
-        conformance=conformance, append_pdfs=append_pdfs or [],
+        raw,
+        title=title,
+        author=author,
+        subject=subject,
+        part=part,
+        conformance=conformance,
+        append_pdfs=append_pdfs or [],
     )
 
 
 def _finish(
-    raw: bytes, *, title: str, author: str, subject: str, part: int, conformance: str,
+    raw: bytes,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    part: int,
+    conformance: str,
     append_pdfs: list[bytes],
 ) -> bytes:
     """Append pages, remove transparency (PDF/A-1) and write metadata as elements."""
@@ -409,8 +431,14 @@ def _finish(
             _remove_transparency(pdf)
         pdf.Root.Metadata = pdf.make_stream(
             _xmp(
-                title=title, author=author, subject=subject, producer=producer,
-                creator_tool=creator_tool, moment=moment, part=part, conformance=conformance,
+                title=title,
+                author=author,
+                subject=subject,
+                producer=producer,
+                creator_tool=creator_tool,
+                moment=moment,
+                part=part,
+                conformance=conformance,
             ),
             Type=pikepdf.Name.Metadata,
             Subtype=pikepdf.Name("/XML"),
@@ -480,8 +508,7 @@ def _structural_messages(data: bytes) -> tuple[list[str], int | None]:
                 problems.append("pdfaid:conformance saknas i XMP (som element).")
         intents = root.get("/OutputIntents")
         if not intents or not any(
-            i.get("/S") == pikepdf.Name("/GTS_PDFA1") and "/DestOutputProfile" in i
-            for i in intents
+            i.get("/S") == pikepdf.Name("/GTS_PDFA1") and "/DestOutputProfile" in i for i in intents
         ):
             problems.append("OutputIntent GTS_PDFA1 med ICC-profil saknas.")
         if "/OpenAction" in root and "/JS" in str(root.OpenAction):
@@ -495,7 +522,7 @@ def _structural_messages(data: bytes) -> tuple[list[str], int | None]:
         for number, page in enumerate(pdf.pages, start=1):
             resources: Any = page.obj.get("/Resources", {})
             fonts: Any = resources.get("/Font", {}) if resources else {}
-            for key, font in (fonts.items() if fonts else []):
+            for key, font in fonts.items() if fonts else []:
                 descriptors = []
                 if "/FontDescriptor" in font:
                     descriptors.append(font.FontDescriptor)

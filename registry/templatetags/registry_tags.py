@@ -22,10 +22,12 @@ def registry_panels(user: Any) -> dict[str, Any]:
     if not perms.can(user, "registry.view_register"):
         return {"show": False}
     today = timezone.localdate()
-    mine = with_health_data(SocialAccount.objects.run_by(user).exclude(
-        state=SocialAccount.State.CLOSED))
-    health_scope = with_health_data(SocialAccount.objects.visible_to(user).filter(
-        state=SocialAccount.State.ACTIVE))
+    mine = with_health_data(
+        SocialAccount.objects.run_by(user).exclude(state=SocialAccount.State.CLOSED)
+    )
+    health_scope = with_health_data(
+        SocialAccount.objects.visible_to(user).filter(state=SocialAccount.State.ACTIVE)
+    )
     unhealthy = [(a, issues) for a in health_scope if (issues := account_health(a, today))]
     return {
         "show": True,

@@ -12,8 +12,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_administrator_adds_a_user_with_roles_and_departments(client, administrator,
-                                                              department_a):
+def test_administrator_adds_a_user_with_roles_and_departments(client, administrator, department_a):
     client.force_login(administrator)
     assert client.get(reverse("admin:accounts_user_add")).status_code == 200
     response = client.post(

@@ -19,19 +19,33 @@ def stored_snapshot(account, *, context=Snapshot.Context.PERIODIC, period=None, 
         html or f"<h1>{account.name}</h1><p>Räksmörgås</p>", title=account.name, author="Test"
     )
     snapshot = Snapshot.objects.create(
-        account=account, period=period or period_for(timezone.localdate()), context=context,
-        source_url=account.url, requested_via="test",
+        account=account,
+        period=period or period_for(timezone.localdate()),
+        context=context,
+        source_url=account.url,
+        requested_via="test",
     )
     name = save_new(
         account.department.office.name,
-        convention_name(platform=account.platform.name, department=account.department.name,
-                        day=timezone.localdate(), context=snapshot.context_label),
+        convention_name(
+            platform=account.platform.name,
+            department=account.department.name,
+            day=timezone.localdate(),
+            context=snapshot.context_label,
+        ),
         data,
     )
     Snapshot.objects.filter(pk=snapshot.pk).update(
-        status=Snapshot.Status.STORED, file_name=name, sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data), page_count=1, pdfa_variant="1b", validation_passed=True,
-        method=Snapshot.Method.FALLBACK, stored_at=timezone.now(), captured_at=timezone.now(),
+        status=Snapshot.Status.STORED,
+        file_name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        page_count=1,
+        pdfa_variant="1b",
+        validation_passed=True,
+        method=Snapshot.Method.FALLBACK,
+        stored_at=timezone.now(),
+        captured_at=timezone.now(),
     )
     snapshot.refresh_from_db()
     return snapshot

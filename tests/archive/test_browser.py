@@ -42,8 +42,11 @@ def test_archivist_filters_opens_and_downloads_and_other_manager_gets_404(
     # Facebook is behind a login wall: the operator's uploaded screenshot, made into a
     # validated PDF/A by the same pipeline the worker runs (fast: no browser capture).
     snapshot = services.request_snapshot(
-        account=account_a, context=Snapshot.Context.BEFORE_CHANGE, by=operator,
-        uploads=[_screenshot_png()], queue=False,
+        account=account_a,
+        context=Snapshot.Context.BEFORE_CHANGE,
+        by=operator,
+        uploads=[_screenshot_png()],
+        queue=False,
     )
     services.process_snapshot(snapshot.pk)
     snapshot.refresh_from_db()

@@ -23,7 +23,11 @@ def test_all_good(account_a, capsys):
 
 
 def test_changed_and_missing_files_fail_the_command_and_alert(
-    account_a, account_b, archivist, communications_officer, capsys,
+    account_a,
+    account_b,
+    archivist,
+    communications_officer,
+    capsys,
     django_capture_on_commit_callbacks,
 ):
     changed = stored_snapshot(account_a)

@@ -39,10 +39,29 @@ pytestmark = [
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "nykvarn_sm", "worker", "-Q", QUEUE,
-         "-c", "1", "-P", "prefork", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-l", "INFO"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "nykvarn_sm",
+            "worker",
+            "-Q",
+            QUEUE,
+            "-c",
+            "1",
+            "-P",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -76,8 +95,11 @@ def test_killed_worker_snapshot_stored_exactly_once(site_account, tmp_path):
         "CELERY_VISIBILITY_TIMEOUT": "22",
     }
     snapshot = Snapshot.objects.create(
-        account=site_account, period="2026-H1", context=Snapshot.Context.MANUAL,
-        source_url=site_account.url, requested_via="kill test",
+        account=site_account,
+        period="2026-H1",
+        context=Snapshot.Context.MANUAL,
+        source_url=site_account.url,
+        requested_via="kill test",
     )
     log = tmp_path / "worker.log"
     first = _worker(env, log)
@@ -100,6 +122,7 @@ def test_killed_worker_snapshot_stored_exactly_once(site_account, tmp_path):
 
     second = _worker(env, log)
     try:
+
         def stored() -> bool:
             snapshot.refresh_from_db()
             return snapshot.status in (Snapshot.Status.STORED, Snapshot.Status.FAILED)
@@ -115,6 +138,9 @@ def test_killed_worker_snapshot_stored_exactly_once(site_account, tmp_path):
     assert snapshot.attempts == 2
     files = [p for p in Path(django_settings.ARCHIVE_ROOT).rglob("*.pdf")]
     assert [p.name for p in files] == [snapshot.download_name]
-    assert AuditEvent.objects.filter(
-        action="archive.snapshot_stored", target_id=str(snapshot.pk)
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="archive.snapshot_stored", target_id=str(snapshot.pk)
+        ).count()
+        == 1
+    )

@@ -33,27 +33,33 @@ def test_planner_is_idempotent_and_skips_inactive(account_a, account_b, settings
     assert [s.account for s in first] == [account_a] and second == []
     snapshot = Snapshot.objects.get()
     assert (snapshot.period, snapshot.context, snapshot.requested_via) == (
-        "2026-H1", "periodic", "planeraren"
+        "2026-H1",
+        "periodic",
+        "planeraren",
     )
     # The next half-year gets its own.
     assert len(services.plan_periodic_snapshots(today=dt.date(2026, 7, 1))) == 1
 
 
 def test_database_forbids_a_second_periodic_snapshot(account_a):
-    Snapshot.objects.create(account=account_a, period="2026-H1", context="periodic",
-                            source_url=account_a.url)
+    Snapshot.objects.create(
+        account=account_a, period="2026-H1", context="periodic", source_url=account_a.url
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Snapshot.objects.create(account=account_a, period="2026-H1", context="periodic",
-                                source_url=account_a.url)
+        Snapshot.objects.create(
+            account=account_a, period="2026-H1", context="periodic", source_url=account_a.url
+        )
     # Other contexts may be taken as often as needed.
-    Snapshot.objects.create(account=account_a, period="2026-H1", context="change",
-                            source_url=account_a.url)
+    Snapshot.objects.create(
+        account=account_a, period="2026-H1", context="change", source_url=account_a.url
+    )
 
 
 def test_claim_is_once_and_attempts_are_capped(account_a, settings):
     settings.ARCHIVE_MAX_ATTEMPTS = 2
-    snapshot = Snapshot.objects.create(account=account_a, period="2026-H1", context="manual",
-                                       source_url=account_a.url)
+    snapshot = Snapshot.objects.create(
+        account=account_a, period="2026-H1", context="manual", source_url=account_a.url
+    )
     assert services.claim(snapshot.pk) is True
     assert services.claim(snapshot.pk) is False  # a second delivery does nothing
     # The worker died: once the hard time limit has passed, the row may be taken again.
@@ -73,8 +79,9 @@ def test_network_failure_retries_with_backoff_then_fails(account_a, settings):
     SocialAccount.objects.filter(pk=account_a.pk).update(url="http://127.0.0.1:9/")
     account_a.platform.login_wall = False
     account_a.platform.save()
-    snapshot = Snapshot.objects.create(account=account_a, period="2026-H1", context="manual",
-                                       source_url="http://127.0.0.1:9/")
+    snapshot = Snapshot.objects.create(
+        account=account_a, period="2026-H1", context="manual", source_url="http://127.0.0.1:9/"
+    )
     delays = [services.process_snapshot(snapshot.pk).retry_in for _ in range(3)]
     snapshot.refresh_from_db()
     assert delays == [10, 20, None]

@@ -10,9 +10,15 @@ from nykvarn_sm.lib import pdfa, safe_fetch
 @pytest.mark.parametrize(
     "url",
     [
-        "http://127.0.0.1/", "http://localhost/", "http://10.0.0.5/", "http://192.168.1.1/",
-        "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/",
-        "http://224.0.0.1/", "http://[::ffff:127.0.0.1]/",
+        "http://127.0.0.1/",
+        "http://localhost/",
+        "http://10.0.0.5/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://[::ffff:127.0.0.1]/",
     ],
 )
 def test_private_addresses_refused(url, settings):
@@ -55,7 +61,8 @@ def test_weasyprint_fetcher_refuses_file_urls_and_private_hosts(settings):
 def test_rendering_leaks_no_local_file(settings):
     data = pdfa.render_pdfa(
         '<p>Bild:</p><img src="file:///etc/hostname"><link rel=stylesheet href="file:///etc/passwd">',
-        title="t", author="a",
+        title="t",
+        author="a",
     )
     assert pdfa.validate_pdfa(data).passed
     assert b"/Subtype /Image" not in data and b"/Subtype/Image" not in data

@@ -59,13 +59,10 @@ def test_browser_capture_is_stored_as_valid_pdfa_with_layout_and_content(site_ac
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         images = [
-            name for page in pdf.pages for name, x in page.get_images().items()
-            if x.Width >= 1000
+            name for page in pdf.pages for name, x in page.get_images().items() if x.Width >= 1000
         ]
         assert images, "the screenshot of the page is in the PDF"
-        assert pdf.docinfo["/Title"] == (
-            f"Facebook Fritidsfabriken {today} inför förändring"
-        )
+        assert pdf.docinfo["/Title"] == (f"Facebook Fritidsfabriken {today} inför förändring")
     text = pdf_text(data)
     # Content: Swedish letters intact, the post a script added after a delay, the whole
     # long page, emoji written as their names.

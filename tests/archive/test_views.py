@@ -88,8 +88,9 @@ def test_download_refused_for_outsider(client, outsider, snap_a):
 def test_office_zip_has_files_and_manifest(client, archivist, snap_a, snap_b):
     client.force_login(archivist)
     office = snap_a.account.department.parent
-    response = client.get(reverse("archive:office_zip"), {"office": office.pk,
-                                                          "period": snap_a.period})
+    response = client.get(
+        reverse("archive:office_zip"), {"office": office.pk, "period": snap_a.period}
+    )
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         names = archive.namelist()
@@ -102,15 +103,20 @@ def test_office_zip_has_files_and_manifest(client, archivist, snap_a, snap_b):
 def test_office_zip_refused_outside_scope(client, manager_b, snap_a):
     client.force_login(manager_b)
     office = snap_a.account.department.parent
-    response = client.get(reverse("archive:office_zip"), {"office": office.pk,
-                                                          "period": snap_a.period})
+    response = client.get(
+        reverse("archive:office_zip"), {"office": office.pk, "period": snap_a.period}
+    )
     assert response.status_code == 404
 
 
 def _failed(account):
     return Snapshot.objects.create(
-        account=account, period="2026-H1", context=Snapshot.Context.MANUAL,
-        source_url=account.url, status=Snapshot.Status.FAILED, attempts=4,
+        account=account,
+        period="2026-H1",
+        context=Snapshot.Context.MANUAL,
+        source_url=account.url,
+        status=Snapshot.Status.FAILED,
+        attempts=4,
         last_error="CaptureError: Sidan laddades inte",
     )
 
@@ -141,8 +147,12 @@ def test_retry_refused(client, request, account_a, persona):
 
 def test_progress_page_refreshes_while_running(client, archivist, account_a):
     snapshot = Snapshot.objects.create(
-        account=account_a, period="2026-H1", context=Snapshot.Context.MANUAL,
-        source_url=account_a.url, status=Snapshot.Status.RENDERING, attempts=1,
+        account=account_a,
+        period="2026-H1",
+        context=Snapshot.Context.MANUAL,
+        source_url=account_a.url,
+        status=Snapshot.Status.RENDERING,
+        attempts=1,
     )
     client.force_login(archivist)
     body = client.get(reverse("archive:detail", args=[snapshot.pk])).content.decode()
@@ -185,8 +195,9 @@ def test_request_refused(client, request, account_a, persona):
     assert not Snapshot.objects.exists()
 
 
-def test_template_tag_lists_and_offers_form(operator, archivist, snap_a,
-                                            django_assert_max_num_queries):
+def test_template_tag_lists_and_offers_form(
+    operator, archivist, snap_a, django_assert_max_num_queries
+):
     template = Template("{% load archive_tags %}{% account_snapshots account user %}")
     account = snap_a.account
     with django_assert_max_num_queries(12):

@@ -21,11 +21,16 @@ def reason(code: str) -> RemovalReason:
 def make_removal(account, by, *, code="krankande", content="Du är en idiot", **extra):
     now = timezone.now()
     fields = {
-        "account": account, "reason": reason(code), "kind": "comment",
-        "posted_at": now - dt.timedelta(hours=2), "removed_at": now - dt.timedelta(hours=1),
+        "account": account,
+        "reason": reason(code),
+        "kind": "comment",
+        "posted_at": now - dt.timedelta(hours=2),
+        "removed_at": now - dt.timedelta(hours=1),
         "motivation": "Personangrepp mot en annan besökare",
         "registration_decision": RegistrationDecision.PASSING,
-        "content": content, "context": "Tråden om sommarlovet", "sender_name": "Arg Person",
+        "content": content,
+        "context": "Tråden om sommarlovet",
+        "sender_name": "Arg Person",
     }
     fields.update(extra)
     return services.log_removal(by=by, **fields)
@@ -33,8 +38,12 @@ def make_removal(account, by, *, code="krankande", content="Du är en idiot", **
 
 def make_incoming(account, by, *, kind=IncomingItem.Kind.QUESTION, received_at=None, **extra):
     return services.log_incoming(
-        by=by, account=account, kind=kind, received_at=received_at or timezone.now(),
-        text=extra.pop("text", "När öppnar simhallen?"), **extra
+        by=by,
+        account=account,
+        kind=kind,
+        received_at=received_at or timezone.now(),
+        text=extra.pop("text", "När öppnar simhallen?"),
+        **extra,
     )
 
 
@@ -42,7 +51,9 @@ def make_incoming(account, by, *, kind=IncomingItem.Kind.QUESTION, received_at=N
 def secret_record(account_a, operator):
     """A confidential removal on account_a (reason: sekretess)."""
     return make_removal(
-        account_a, operator, code="sekretess", content=SECRET,
+        account_a,
+        operator,
+        code="sekretess",
+        content=SECRET,
         registration_decision=RegistrationDecision.CONFIDENTIAL,
     )
-

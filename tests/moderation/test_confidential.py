@@ -25,7 +25,10 @@ def evidence_record(account_a, operator):
     from tests.moderation.conftest import make_removal
 
     return make_removal(
-        account_a, operator, code="sekretess", content=SECRET,
+        account_a,
+        operator,
+        code="sekretess",
+        content=SECRET,
         registration_decision="confidential",
         evidence=[SimpleUploadedFile("journal.png", b"secret-image", "image/png")],
     )
@@ -50,9 +53,13 @@ def test_a_substitute_in_force_reads_as_a_deputy(account_a, secret_record):
 
     stand_in = UserFactory(roles=["redaktor"])
     today = timezone.localdate()
-    Substitute.objects.create(account=account_a, user=stand_in, stands_in_for=account_a.owner,
-                              starts_on=today - dt.timedelta(days=1),
-                              ends_on=today + dt.timedelta(days=1))
+    Substitute.objects.create(
+        account=account_a,
+        user=stand_in,
+        stands_in_for=account_a.owner,
+        starts_on=today - dt.timedelta(days=1),
+        ends_on=today + dt.timedelta(days=1),
+    )
     assert perms.may_read_content(stand_in, secret_record)
 
 
@@ -78,7 +85,7 @@ def test_restricted_content_is_hidden_in_pages_search_and_csv(
     for response in pages:
         assert response.status_code == 200, response.request
         # The search page echoes the query itself (field and language form).
-        body = response.content.decode().replace("diagnosen\"", "").replace("=diagnosen", "")
+        body = response.content.decode().replace('diagnosen"', "").replace("=diagnosen", "")
         assert "19800101" not in body and "diagnosen" not in body
         assert "Arg Person" not in body
     assert "Sekretess" in pages[1].content.decode()
@@ -95,14 +102,14 @@ def test_readers_see_the_content(request, client, secret_record, name):
     assert SECRET in csv
 
 
-def test_evidence_download_is_permission_checked(client, evidence_record, operator,
-                                                 administrator, operator_b, outsider):
+def test_evidence_download_is_permission_checked(
+    client, evidence_record, operator, administrator, operator_b, outsider
+):
     evidence = Evidence.objects.get(removed_post=evidence_record)
     url = evidence.get_absolute_url()
     client.force_login(operator)
     response = client.get(url)
-    assert response.status_code == 200 and b"".join(response.streaming_content) == \
-        b"secret-image"
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"secret-image"
     assert response["X-Checksum-SHA256"] == evidence.sha256
     client.force_login(administrator)
     assert client.get(url).status_code == 403
@@ -113,9 +120,9 @@ def test_evidence_download_is_permission_checked(client, evidence_record, operat
     assert "journal.png" not in client.get(evidence_record.get_absolute_url()).content.decode()
 
 
-def test_admin_hides_restricted_content_from_administrators(client, evidence_record,
-                                                            administrator,
-                                                            communications_officer):
+def test_admin_hides_restricted_content_from_administrators(
+    client, evidence_record, administrator, communications_officer
+):
     change = reverse("admin:moderation_removedpost_change", args=[evidence_record.pk])
     changelist = reverse("admin:moderation_removedpost_changelist")
     client.force_login(administrator)
@@ -132,16 +139,20 @@ def test_admin_hides_restricted_content_from_administrators(client, evidence_rec
 def test_confidential_incoming_items_are_masked(client, account_a, operator, administrator):
     item = make_incoming(account_a, operator, text=SECRET, confidential=True)
     client.force_login(administrator)
-    for url in (item.get_absolute_url(), reverse("moderation:incoming_list"),
-                reverse("admin:moderation_incomingitem_change", args=[item.pk])):
+    for url in (
+        item.get_absolute_url(),
+        reverse("moderation:incoming_list"),
+        reverse("admin:moderation_incomingitem_change", args=[item.pk]),
+    ):
         body = client.get(url).content.decode()
         assert "19800101" not in body, url
     client.force_login(operator)
     assert SECRET in client.get(item.get_absolute_url()).content.decode()
 
 
-def test_account_tag_hides_restricted_content(account_a, secret_record, operator, administrator,
-                                              operator_b):
+def test_account_tag_hides_restricted_content(
+    account_a, secret_record, operator, administrator, operator_b
+):
     template = Template("{% load moderation_tags %}{% account_moderation account user %}")
     as_admin = template.render(Context({"account": account_a, "user": administrator}))
     assert "Sekretess" in as_admin and "19800101" not in as_admin

@@ -25,8 +25,7 @@ def pdf_text(data: bytes) -> str:
 
 def test_one_record_as_valid_pdfa(client, secret_record, operator):
     client.force_login(operator)
-    response = client.get(reverse("moderation:removal_export_one",
-                                  args=[secret_record.pk, "pdf"]))
+    response = client.get(reverse("moderation:removal_export_one", args=[secret_record.pk, "pdf"]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     data = response.content
     result = validate_pdfa(data)
@@ -40,8 +39,7 @@ def test_pdf_hides_restricted_content_from_those_who_may_not_read_it(
     client, secret_record, administrator
 ):
     client.force_login(administrator)
-    response = client.get(reverse("moderation:removal_export_one",
-                                  args=[secret_record.pk, "pdf"]))
+    response = client.get(reverse("moderation:removal_export_one", args=[secret_record.pk, "pdf"]))
     text = pdf_text(response.content)
     assert "19800101" not in text and "diagnosen" not in text
     assert "Sekretess" in text
@@ -49,8 +47,9 @@ def test_pdf_hides_restricted_content_from_those_who_may_not_read_it(
 
 def test_account_period_export_pdf_and_csv(client, account_a, operator, administrator):
     make_removal(account_a, operator, content="Första kommentaren")
-    make_removal(account_a, operator, code="sekretess", content=SECRET,
-                 registration_decision="confidential")
+    make_removal(
+        account_a, operator, code="sekretess", content=SECRET, registration_decision="confidential"
+    )
     today = timezone.localdate().isoformat()
     query = {"account": account_a.pk, "start": today, "end": today}
     client.force_login(administrator)
@@ -62,11 +61,12 @@ def test_account_period_export_pdf_and_csv(client, account_a, operator, administ
     assert "Första kommentaren" in pdf_text(pdf.content)
 
 
-def test_export_of_an_account_outside_scope_is_refused(client, account_b, operator_b,
-                                                        operator):
+def test_export_of_an_account_outside_scope_is_refused(client, account_b, operator_b, operator):
     make_removal(account_b, operator_b)
     today = timezone.localdate().isoformat()
     client.force_login(operator)
-    response = client.get(reverse("moderation:removal_export"), {
-        "account": account_b.pk, "start": today, "end": today, "format": "csv"})
+    response = client.get(
+        reverse("moderation:removal_export"),
+        {"account": account_b.pk, "start": today, "end": today, "format": "csv"},
+    )
     assert response.status_code == 200 and "account" in response.context["form"].errors

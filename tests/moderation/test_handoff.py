@@ -26,13 +26,22 @@ def _remind(capture, day):
 
 
 def test_pending_hand_offs_are_reminded_daily_and_escalated(
-    account_a, operator, deputy, manager_a, communications_officer, settings,
+    account_a,
+    operator,
+    deputy,
+    manager_a,
+    communications_officer,
+    settings,
     django_capture_on_commit_callbacks,
 ):
     settings.MODERATION_REGISTRATION_ESCALATE_WORKDAYS = 2
     with time_machine.travel(dt.datetime(2026, 3, 12, 10, 0, tzinfo=TZ)):  # Thursday
-        record = make_removal(account_a, operator, code="sekretess",
-                              registration_decision=RegistrationDecision.CONFIDENTIAL)
+        record = make_removal(
+            account_a,
+            operator,
+            code="sekretess",
+            registration_decision=RegistrationDecision.CONFIDENTIAL,
+        )
     assert record.confidential  # the sekretess reason marks it
     assert list(RemovedPost.objects.pending_registration()) == [record]
     people = sorted([operator.email, deputy.email])
@@ -41,11 +50,11 @@ def test_pending_hand_offs_are_reminded_daily_and_escalated(
     assert _remind(django_capture_on_commit_callbacks, dt.date(2026, 3, 13)) == (0, [])
     # Monday is the second working day: escalated to the manager and the office.
     sent, to = _remind(django_capture_on_commit_callbacks, dt.date(2026, 3, 16))
-    assert sent == 1 and to == sorted([*people, manager_a.email,
-                                       communications_officer.email])
+    assert sent == 1 and to == sorted([*people, manager_a.email, communications_officer.email])
     assert HandoffReminder.objects.get(sent_on=dt.date(2026, 3, 16)).escalated
-    services.register_removal(by=operator, record=record, diarienummer="KS 2026/9",
-                              registered_on=timezone.localdate())
+    services.register_removal(
+        by=operator, record=record, diarienummer="KS 2026/9", registered_on=timezone.localdate()
+    )
     assert _remind(django_capture_on_commit_callbacks, dt.date(2026, 3, 17)) == (0, [])
 
 
@@ -67,5 +76,8 @@ def test_periodic_tasks_are_scheduled_by_migration():
     from django_celery_beat.models import PeriodicTask
 
     tasks = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"moderation.tasks.verify_log", "moderation.tasks.remind_handoffs",
-            "moderation.tasks.remind_overdue"} <= tasks
+    assert {
+        "moderation.tasks.verify_log",
+        "moderation.tasks.remind_handoffs",
+        "moderation.tasks.remind_overdue",
+    } <= tasks

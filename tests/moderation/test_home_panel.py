@@ -14,12 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _overdue(account, by, text):
-    return make_incoming(account, by, received_at=timezone.now() - dt.timedelta(days=10),
-                         text=text)
+    return make_incoming(account, by, received_at=timezone.now() - dt.timedelta(days=10), text=text)
 
 
 def test_overdue_items_appear_on_the_home_page_of_those_who_see_the_account(
-        client, account_a, account_b, operator, manager_b):
+    client, account_a, account_b, operator, manager_b
+):
     _overdue(account_a, operator, "Varför är simhallen stängd?")
     client.force_login(operator)
     html = client.get(reverse("home")).content.decode()
@@ -31,7 +31,8 @@ def test_overdue_items_appear_on_the_home_page_of_those_who_see_the_account(
 
 
 def test_home_page_queries_do_not_grow_with_overdue_items(
-        client, account_a, operator, django_assert_max_num_queries):
+    client, account_a, operator, django_assert_max_num_queries
+):
     _overdue(account_a, operator, "Första frågan")
     client.force_login(operator)
     client.get(reverse("home"))

@@ -18,8 +18,7 @@ from tests.moderation.conftest import make_removal
 pytestmark = pytest.mark.django_db
 
 
-def test_records_form_one_chain_each_following_the_last(account_a, account_b, operator,
-                                                        operator_b):
+def test_records_form_one_chain_each_following_the_last(account_a, account_b, operator, operator_b):
     first = make_removal(account_a, operator)
     second = make_removal(account_b, operator_b)
     assert (first.position, second.position) == (1, 2)
@@ -51,8 +50,10 @@ def test_chain_check_catches_a_row_changed_with_raw_sql(account_a, operator):
     victim = make_removal(account_a, operator, content="Originaltext")
     make_removal(account_a, operator)
     with transaction.atomic():
-        _tamper("UPDATE moderation_removedpost SET content = %s WHERE id = %s",
-                ["Snällare text", victim.pk])
+        _tamper(
+            "UPDATE moderation_removedpost SET content = %s WHERE id = %s",
+            ["Snällare text", victim.pk],
+        )
     report = services.verify_chain()
     assert not report.ok and report.broken.pk == victim.pk
     with pytest.raises(CommandError, match=f"Post {victim.pk} "):
@@ -74,8 +75,7 @@ def test_chain_check_catches_a_swapped_evidence_file_hash(account_a, operator):
     record = make_removal(account_a, operator, evidence=[shot])
     evidence = Evidence.objects.get(removed_post=record)
     with transaction.atomic():
-        _tamper("UPDATE moderation_evidence SET sha256 = %s WHERE id = %s",
-                ["f" * 64, evidence.pk])
+        _tamper("UPDATE moderation_evidence SET sha256 = %s WHERE id = %s", ["f" * 64, evidence.pk])
     assert not services.verify_chain().ok
 
 
@@ -83,10 +83,12 @@ def test_evidence_is_stored_with_its_sha256_and_never_overwritten(account_a, ope
     import hashlib
 
     data = b"the same screenshot"
-    first = make_removal(account_a, operator,
-                         evidence=[SimpleUploadedFile("a.png", data, "image/png")])
-    second = make_removal(account_a, operator,
-                          evidence=[SimpleUploadedFile("a.png", data, "image/png")])
+    first = make_removal(
+        account_a, operator, evidence=[SimpleUploadedFile("a.png", data, "image/png")]
+    )
+    second = make_removal(
+        account_a, operator, evidence=[SimpleUploadedFile("a.png", data, "image/png")]
+    )
     e1, e2 = Evidence.objects.get(removed_post=first), Evidence.objects.get(removed_post=second)
     assert e1.sha256 == e2.sha256 == hashlib.sha256(data).hexdigest()
     assert e1.file.name != e2.file.name  # the second upload got its own file
@@ -98,8 +100,9 @@ def test_daily_check_alerts_the_communications_office_once(
 ):
     record = make_removal(account_a, operator)
     with transaction.atomic():
-        _tamper("UPDATE moderation_removedpost SET motivation = %s WHERE id = %s",
-                ["ändrad", record.pk])
+        _tamper(
+            "UPDATE moderation_removedpost SET motivation = %s WHERE id = %s", ["ändrad", record.pk]
+        )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         check = services.daily_chain_check()
@@ -123,7 +126,9 @@ def test_daily_task_records_an_intact_chain(account_a, operator, communications_
 def test_corrections_are_new_records_linked_to_the_original(account_a, operator):
     original = make_removal(account_a, operator, content="Fel text")
     corrected = services.correct_removal(
-        by=operator, record=original, correction_note="Texten var felkopierad",
+        by=operator,
+        record=original,
+        correction_note="Texten var felkopierad",
         changes={"content": "Rätt text"},
     )
     original.refresh_from_db()
@@ -132,14 +137,16 @@ def test_corrections_are_new_records_linked_to_the_original(account_a, operator)
     assert corrected.position == original.position + 1
     assert list(RemovedPost.objects.current()) == [corrected]
     with pytest.raises(ValueError):
-        services.correct_removal(by=operator, record=original, correction_note="igen",
-                                 changes={})
+        services.correct_removal(by=operator, record=original, correction_note="igen", changes={})
     assert services.verify_chain().ok
 
 
 def test_advertising_is_logged_without_its_content(account_a, operator):
     record = make_removal(
-        account_a, operator, code="reklam", content="Köp billiga solglasögon!",
+        account_a,
+        operator,
+        code="reklam",
+        content="Köp billiga solglasögon!",
         evidence=[SimpleUploadedFile("ad.png", b"ad", "image/png")],
     )
     assert record.content == "" and record.content_preserved is False
@@ -147,22 +154,31 @@ def test_advertising_is_logged_without_its_content(account_a, operator):
     assert record.reason.code == "reklam"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="The append-only triggers exist only on PostgreSQL "
-                           "(run with DATABASE_URL=postgres://...)")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="The append-only triggers exist only on PostgreSQL "
+    "(run with DATABASE_URL=postgres://...)",
+)
 def test_postgresql_triggers_refuse_update_and_delete(account_a, operator):
     record = make_removal(account_a, operator)
-    for sql in ("UPDATE moderation_removedpost SET content = 'x' WHERE id = %s",
-                "DELETE FROM moderation_removedpost WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for sql in (
+        "UPDATE moderation_removedpost SET content = 'x' WHERE id = %s",
+        "DELETE FROM moderation_removedpost WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [record.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
         RemovedPost.objects.filter(pk=record.pk).update(content="x")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="Row locks need PostgreSQL; SQLite serialises writers anyway")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="Row locks need PostgreSQL; SQLite serialises writers anyway",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_inserts_do_not_fork_the_chain(account_a, operator):
     errors = []

@@ -17,10 +17,15 @@ pytestmark = pytest.mark.django_db
 def form_data(account, **extra):
     now = timezone.localtime()
     data = {
-        "account": account.pk, "kind": "comment", "posted_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "removed_at": now.strftime("%Y-%m-%dT%H:%M"), "reason": reason("hets").pk,
-        "motivation": "Hets mot folkgrupp", "content": "Hatisk kommentar",
-        "context": "Inlägget om nationaldagen", "sender_name": "Troll Trollsson",
+        "account": account.pk,
+        "kind": "comment",
+        "posted_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "removed_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "reason": reason("hets").pk,
+        "motivation": "Hets mot folkgrupp",
+        "content": "Hatisk kommentar",
+        "context": "Inlägget om nationaldagen",
+        "sender_name": "Troll Trollsson",
         "registration_decision": RegistrationDecision.SPECIAL_INTEREST,
     }
     data.update(extra)
@@ -30,8 +35,9 @@ def form_data(account, **extra):
 def test_operator_logs_a_removal_with_evidence(client, account_a, operator):
     client.force_login(operator)
     shot = SimpleUploadedFile("bild.png", b"png-bytes", content_type="image/png")
-    response = client.post(reverse("moderation:removal_create"),
-                           {**form_data(account_a), "evidence": [shot]})
+    response = client.post(
+        reverse("moderation:removal_create"), {**form_data(account_a), "evidence": [shot]}
+    )
     record = RemovedPost.objects.get()
     assert response.status_code == 302 and response["Location"] == record.get_absolute_url()
     assert record.removed_by == operator and record.sender_name == "Troll Trollsson"
@@ -41,12 +47,15 @@ def test_operator_logs_a_removal_with_evidence(client, account_a, operator):
     assert "Hatisk kommentar" in page and "Väntar på diarieföring" in page
 
 
-def test_removal_create_refuses_roles_that_may_not_log(client, account_a, archivist, outsider,
-                                                      operator_b, manager_b):
+def test_removal_create_refuses_roles_that_may_not_log(
+    client, account_a, archivist, outsider, operator_b, manager_b
+):
     for user in (archivist, outsider):
         client.force_login(user)
-        assert client.post(reverse("moderation:removal_create"),
-                           form_data(account_a)).status_code == 403
+        assert (
+            client.post(reverse("moderation:removal_create"), form_data(account_a)).status_code
+            == 403
+        )
     for user in (operator_b, manager_b):
         client.force_login(user)
         response = client.post(reverse("moderation:removal_create"), form_data(account_a))
@@ -64,19 +73,26 @@ def test_content_or_screenshot_is_required_unless_the_reason_needs_no_preserving
     client, account_a, operator
 ):
     client.force_login(operator)
-    response = client.post(reverse("moderation:removal_create"),
-                           form_data(account_a, content=""))
+    response = client.post(reverse("moderation:removal_create"), form_data(account_a, content=""))
     assert "content" in response.context["form"].errors
-    response = client.post(reverse("moderation:removal_create"),
-                           form_data(account_a, content="", reason=reason("reklam").pk,
-                                     registration_decision=RegistrationDecision.PASSING))
+    response = client.post(
+        reverse("moderation:removal_create"),
+        form_data(
+            account_a,
+            content="",
+            reason=reason("reklam").pk,
+            registration_decision=RegistrationDecision.PASSING,
+        ),
+    )
     assert response.status_code == 302
 
 
 def test_confidential_content_must_be_registered(client, account_a, operator):
     client.force_login(operator)
-    response = client.post(reverse("moderation:removal_create"), form_data(
-        account_a, confidential="on", registration_decision=RegistrationDecision.PASSING))
+    response = client.post(
+        reverse("moderation:removal_create"),
+        form_data(account_a, confidential="on", registration_decision=RegistrationDecision.PASSING),
+    )
     assert "registration_decision" in response.context["form"].errors
 
 
@@ -101,18 +117,22 @@ def test_correction_through_the_page_appends_a_record(client, account_a, operato
     assert "Den här posten är rättad" in client.get(record.get_absolute_url()).content.decode()
 
 
-def test_register_is_post_only_and_needs_a_diarienummer(client, account_a, operator,
-                                                        archivist):
-    record = make_removal(account_a, operator,
-                          registration_decision=RegistrationDecision.LEADS_TO_ACTION)
+def test_register_is_post_only_and_needs_a_diarienummer(client, account_a, operator, archivist):
+    record = make_removal(
+        account_a, operator, registration_decision=RegistrationDecision.LEADS_TO_ACTION
+    )
     url = reverse("moderation:removal_register", args=[record.pk])
     client.force_login(operator)
     assert client.get(url).status_code == 405
     client.post(url, {"diarienummer": "", "registered_on": "2026-01-10"})
     assert RemovedPost.objects.pending_registration().count() == 1
     client.force_login(archivist)
-    assert client.post(url, {"diarienummer": "KS 2026/1",
-                             "registered_on": timezone.localdate()}).status_code == 403
+    assert (
+        client.post(
+            url, {"diarienummer": "KS 2026/1", "registered_on": timezone.localdate()}
+        ).status_code
+        == 403
+    )
     client.force_login(operator)
     client.post(url, {"diarienummer": "KS 2026/12", "registered_on": timezone.localdate()})
     assert not RemovedPost.objects.pending_registration().exists()
@@ -122,18 +142,25 @@ def test_register_is_post_only_and_needs_a_diarienummer(client, account_a, opera
 def test_a_correction_shares_the_hand_off_of_its_original(account_a, operator):
     from moderation import services
 
-    record = make_removal(account_a, operator,
-                          registration_decision=RegistrationDecision.WILL_BECOME_CASE)
-    services.register_removal(by=operator, record=record, diarienummer="KS 2026/3",
-                              registered_on=timezone.localdate())
-    new = services.correct_removal(by=operator, record=record, correction_note="stavning",
-                                   changes={"motivation": "Rättad motivering"})
+    record = make_removal(
+        account_a, operator, registration_decision=RegistrationDecision.WILL_BECOME_CASE
+    )
+    services.register_removal(
+        by=operator, record=record, diarienummer="KS 2026/3", registered_on=timezone.localdate()
+    )
+    new = services.correct_removal(
+        by=operator,
+        record=record,
+        correction_note="stavning",
+        changes={"motivation": "Rättad motivering"},
+    )
     assert new.current_registration.diarienummer == "KS 2026/3"
     assert not RemovedPost.objects.pending_registration().exists()
 
 
-def test_removal_list_has_constant_queries(client, account_a, operator,
-                                           django_assert_max_num_queries):
+def test_removal_list_has_constant_queries(
+    client, account_a, operator, django_assert_max_num_queries
+):
     for _ in range(3):
         make_removal(account_a, operator)
     client.force_login(operator)
@@ -161,9 +188,9 @@ def test_state_changing_views_refuse_get(client, account_a, operator):
         assert client.get(reverse(f"moderation:{name}", args=[item.pk])).status_code == 405
 
 
-def test_correction_is_refused_to_roles_that_may_not_log_or_read(client, account_a, operator,
-                                                                 archivist, administrator,
-                                                                 secret_record, operator_b):
+def test_correction_is_refused_to_roles_that_may_not_log_or_read(
+    client, account_a, operator, archivist, administrator, secret_record, operator_b
+):
     url = reverse("moderation:removal_correct", args=[secret_record.pk])
     client.force_login(archivist)
     assert client.post(url, {"correction_note": "x"}).status_code == 403
@@ -175,18 +202,26 @@ def test_correction_is_refused_to_roles_that_may_not_log_or_read(client, account
     assert not RemovedPost.objects.filter(corrects=secret_record).exists()
 
 
-def test_incoming_create_is_refused_to_roles_that_do_not_handle_items(client, account_a,
-                                                                      archivist, outsider):
+def test_incoming_create_is_refused_to_roles_that_do_not_handle_items(
+    client, account_a, archivist, outsider
+):
     for user in (archivist, outsider):
         client.force_login(user)
-        response = client.post(reverse("moderation:incoming_create"), {
-            "account": account_a.pk, "received_at": "2026-03-16T09:00", "kind": "question",
-            "text": "Fråga"})
+        response = client.post(
+            reverse("moderation:incoming_create"),
+            {
+                "account": account_a.pk,
+                "received_at": "2026-03-16T09:00",
+                "kind": "question",
+                "text": "Fråga",
+            },
+        )
         assert response.status_code == 403
 
 
-def test_handoff_list_has_constant_queries(client, account_a, operator,
-                                           django_assert_max_num_queries):
+def test_handoff_list_has_constant_queries(
+    client, account_a, operator, django_assert_max_num_queries
+):
     def pending():
         make_removal(account_a, operator, registration_decision=RegistrationDecision.CONFIDENTIAL)
 

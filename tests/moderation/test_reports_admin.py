@@ -26,12 +26,19 @@ def figures(account_a, account_b, operator, operator_b):
     late = make_incoming(account_a, operator, received_at=monday)
     sign = "\n/Rasmus Redaktör, Fritidsledare, Kultur och fritid"
     for item, hours in ((on_time, 2), (late, 30)):
-        services.close_incoming(by=operator, item=item, outcome="answered",
-                                registration_decision="passing", reply="Svar" + sign,
-                                signed_name="Rasmus Redaktör", signed_title="Fritidsledare",
-                                signed_office="Kultur och fritid")
+        services.close_incoming(
+            by=operator,
+            item=item,
+            outcome="answered",
+            registration_decision="passing",
+            reply="Svar" + sign,
+            signed_name="Rasmus Redaktör",
+            signed_title="Fritidsledare",
+            signed_office="Kultur och fritid",
+        )
         type(item).objects.filter(pk=item.pk).update(
-            first_response_at=monday + dt.timedelta(hours=hours))
+            first_response_at=monday + dt.timedelta(hours=hours)
+        )
 
 
 def test_report_figures_and_svg_charts(client, figures, communications_officer):
@@ -39,8 +46,7 @@ def test_report_figures_and_svg_charts(client, figures, communications_officer):
     response = client.get(reverse("moderation:report"))
     assert response.status_code == 200
     assert response.context["by_reason"][0][1] == 2
-    fritids = next(r for r in response.context["responses"]
-                   if r.department == "Fritidsfabriken")
+    fritids = next(r for r in response.context["responses"] if r.department == "Fritidsfabriken")
     assert (fritids.items, fritids.answered, fritids.within_rule) == (2, 2, 1)
     assert fritids.share_within == 50.0 and fritids.median_hours == 16.0
     body = response.content.decode()
@@ -56,8 +62,9 @@ def test_report_csv(client, figures, communications_officer):
     assert "Facebook Fritidsfabriken;Fritidsfabriken;2" in text
 
 
-def test_manager_sees_only_their_scope_and_operators_are_refused(client, figures, manager_a,
-                                                                 operator, outsider):
+def test_manager_sees_only_their_scope_and_operators_are_refused(
+    client, figures, manager_a, operator, outsider
+):
     client.force_login(manager_a)
     response = client.get(reverse("moderation:report"))
     assert [r[0] for r in response.context["by_department"]] == ["Fritidsfabriken"]
@@ -66,8 +73,9 @@ def test_manager_sees_only_their_scope_and_operators_are_refused(client, figures
         assert client.get(reverse("moderation:report")).status_code == 403
 
 
-def test_admin_offers_no_change_or_delete_on_the_log(client, account_a, operator,
-                                                     communications_officer):
+def test_admin_offers_no_change_or_delete_on_the_log(
+    client, account_a, operator, communications_officer
+):
     record = make_removal(account_a, operator)
     client.force_login(communications_officer)
     change = reverse("admin:moderation_removedpost_change", args=[record.pk])
@@ -90,13 +98,20 @@ def test_admin_edits_reasons_as_configuration(client, communications_officer):
     reason = RemovalReason.objects.get(code="reklam")
     assert not reason.preserve_content  # Bilaga 1: "behöver ej bevaras"
     url = reverse("admin:moderation_removalreason_change", args=[reason.pk])
-    response = client.post(url, {
-        "code": "reklam", "label": "Reklam", "legal_reference": "", "active": "on",
-        "position": "5",
-    })
+    response = client.post(
+        url,
+        {
+            "code": "reklam",
+            "label": "Reklam",
+            "legal_reference": "",
+            "active": "on",
+            "position": "5",
+        },
+    )
     assert response.status_code == 302
     assert RemovalReason.objects.get(code="reklam").label == "Reklam"
     assert RemovalReason.objects.filter(legal_reference__contains="1960:729").exists()
-    assert RemovalReason.objects.filter(legal_reference__contains="2009:400",
-                                        confidential_by_default=True).exists()
+    assert RemovalReason.objects.filter(
+        legal_reference__contains="2009:400", confidential_by_default=True
+    ).exists()
     assert RemovalReason.objects.filter(legal_reference__contains="2008:567").exists()

@@ -22,8 +22,9 @@ def test_search_finds_records_and_items(client, account_a, operator):
     assert response.context["items"] == [item]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="Swedish stemming needs PostgreSQL full-text search")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Swedish stemming needs PostgreSQL full-text search"
+)
 def test_postgresql_search_uses_swedish_stemming(client, account_a, operator):
     record = make_removal(account_a, operator, content="Hatiska kommentarer om badhuset")
     client.force_login(operator)

@@ -30,8 +30,12 @@ def draft_a(department_a, operator, deputy):
         url="https://www.instagram.com/fritidsfabriken",
         normalized_url="instagram.com/fritidsfabriken",
         platform=platform("instagram"),
-        department=department_a, owner=operator, deputies=[deputy],
-        created_by=operator, state=SocialAccount.State.DRAFT, activated_at=None,
+        department=department_a,
+        owner=operator,
+        deputies=[deputy],
+        created_by=operator,
+        state=SocialAccount.State.DRAFT,
+        activated_at=None,
         credentials_location="Lösenordshanteraren, valv Kultur och fritid",
     )
     complete(account, operator)
@@ -47,8 +51,7 @@ def closing_snapshot(monkeypatch):
     The archive app owns that question; these tests set its answer at the seam.
     """
     answer = {"stored": True}
-    monkeypatch.setattr("registry.models.closing_snapshot_stored",
-                        lambda account: answer["stored"])
+    monkeypatch.setattr("registry.models.closing_snapshot_stored", lambda account: answer["stored"])
     return answer
 
 

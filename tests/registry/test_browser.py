@@ -18,8 +18,9 @@ def logout(page):
     page.wait_for_url("**/konto/login/**")
 
 
-def test_request_to_public_list(browser_page, operator, deputy, manager_a,
-                                communications_officer, department_a):
+def test_request_to_public_list(
+    browser_page, operator, deputy, manager_a, communications_officer, department_a
+):
     page = browser_page
     browser_login(page, operator)
 
@@ -32,7 +33,8 @@ def test_request_to_public_list(browser_page, operator, deputy, manager_a,
     page.get_by_label("Verksamhet").select_option(label="Fritidsfabriken")
     page.get_by_label(f"{deputy.full_name} ({deputy.email})").check()
     page.get_by_label("Avtalsvillkor genomgångna av").select_option(
-        label=f"{operator.full_name} ({operator.email})")
+        label=f"{operator.full_name} ({operator.email})"
+    )
     page.get_by_label("Avtalsvillkor genomgångna den").fill("2026-01-10")
     for name, value in CHECKLIST.items():
         field = page.locator(f"[name={name}]")
@@ -55,7 +57,8 @@ def test_request_to_public_list(browser_page, operator, deputy, manager_a,
     page.get_by_role("link", name="Hantera personer och inloggning").click()
     for person in (operator, deputy):
         page.get_by_label("Person som har inloggningsuppgifterna").select_option(
-            label=f"{person.full_name} ({person.email})")
+            label=f"{person.full_name} ({person.email})"
+        )
         page.get_by_role("button", name="Lägg till", exact=True).nth(1).click()
         page.get_by_text("registrerad som innehavare").wait_for()
     page.get_by_label("Var inloggningsuppgifterna förvaras").fill("Lösenordshanteraren, valv KoF")

@@ -23,8 +23,14 @@ def test_demo_has_every_state_and_is_idempotent(settings):
     assert ActivityEntry.objects.exists() and Assignment.objects.exists()
     assert SocialAccount.objects.filter(is_central=True, state="active").exists()
     assert SocialAccount.objects.filter(state="draft").exclude(rejection_reason="").exists()
-    before = (SocialAccount.objects.count(), ActivityEntry.objects.count(),
-              Assignment.objects.count())
+    before = (
+        SocialAccount.objects.count(),
+        ActivityEntry.objects.count(),
+        Assignment.objects.count(),
+    )
     demo.seed(out)
-    assert (SocialAccount.objects.count(), ActivityEntry.objects.count(),
-            Assignment.objects.count()) == before
+    assert (
+        SocialAccount.objects.count(),
+        ActivityEntry.objects.count(),
+        Assignment.objects.count(),
+    ) == before

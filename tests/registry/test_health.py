@@ -31,8 +31,11 @@ def healthy(account_a, operator, deputy):
     CredentialHolder.objects.create(account=account_a, user=operator)
     CredentialHolder.objects.create(account=account_a, user=deputy)
     SocialAccount.objects.filter(pk=account_a.pk).update(
-        activated_at=START, terms_reviewed_by=operator, terms_reviewed_on=START.date(),
-        posts_per_week=2)
+        activated_at=START,
+        terms_reviewed_by=operator,
+        terms_reviewed_on=START.date(),
+        posts_per_week=2,
+    )
     return SocialAccount.objects.get(pk=account_a.pk)
 
 
@@ -80,7 +83,7 @@ def test_no_activity_for_eight_weeks_is_a_closing_candidate(healthy, operator):
     with time_machine.travel(START + dt.timedelta(days=2)):
         enter(healthy, operator, START.date(), 4)
     with time_machine.travel(START + dt.timedelta(weeks=7, days=2)):
-        assert "inactive" not in codes(healthy)   # the post in week 0 is within 8 weeks
+        assert "inactive" not in codes(healthy)  # the post in week 0 is within 8 weeks
     with time_machine.travel(START + dt.timedelta(weeks=8, days=2)):
         found = codes(healthy)
         assert "inactive" in found and "below_target" in found
@@ -94,9 +97,9 @@ def test_only_active_accounts_have_health_issues(healthy):
         assert codes(healthy) == set()
 
 
-def test_daily_reminder_to_owner_and_office_is_sent_once(healthy, operator, deputy,
-                                                         communications_officer, account_b,
-                                                         django_capture_on_commit_callbacks):
+def test_daily_reminder_to_owner_and_office_is_sent_once(
+    healthy, operator, deputy, communications_officer, account_b, django_capture_on_commit_callbacks
+):
     with time_machine.travel(START + dt.timedelta(weeks=9)):
         with django_capture_on_commit_callbacks(execute=True):
             reminded = send_health_reminders()
@@ -112,8 +115,10 @@ def test_daily_reminder_to_owner_and_office_is_sent_once(healthy, operator, depu
         with django_capture_on_commit_callbacks(execute=True):
             assert send_health_reminders() == 0
         assert len(mail.outbox) == sent
-    with time_machine.travel(START + dt.timedelta(weeks=9, days=1)), \
-            django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(START + dt.timedelta(weeks=9, days=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert send_health_reminders() == 2
 
 
@@ -124,12 +129,13 @@ def test_the_reminder_is_scheduled_daily_in_celery_beat():
     assert task.enabled and task.crontab.hour == "7" and task.crontab.day_of_week == "*"
 
 
-def test_health_dashboard_lists_unhealthy_accounts_in_scope(client, healthy, account_b,
-                                                            manager_a, communications_officer):
+def test_health_dashboard_lists_unhealthy_accounts_in_scope(
+    client, healthy, account_b, manager_a, communications_officer
+):
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         client.force_login(manager_a)
         page = client.get("/register/halsa/").content.decode()
-        assert "Hemtjänsten Nykvarn" not in page   # department B: out of scope
+        assert "Hemtjänsten Nykvarn" not in page  # department B: out of scope
         client.force_login(communications_officer)
         page = client.get("/register/halsa/").content.decode()
         assert "Hemtjänsten Nykvarn" in page and "Ingen ställföreträdande" in page

@@ -18,13 +18,19 @@ S = SocialAccount.State
 
 
 def actions(account):
-    return list(AuditEvent.for_object(account).order_by("created_at", "id")
-                .values_list("action", flat=True))
+    return list(
+        AuditEvent.for_object(account).order_by("created_at", "id").values_list("action", flat=True)
+    )
 
 
-def test_whole_lifecycle_with_audit_and_mail(draft_a, operator, manager_a,
-                                             communications_officer, closing_snapshot,
-                                             django_capture_on_commit_callbacks):
+def test_whole_lifecycle_with_audit_and_mail(
+    draft_a,
+    operator,
+    manager_a,
+    communications_officer,
+    closing_snapshot,
+    django_capture_on_commit_callbacks,
+):
     with django_capture_on_commit_callbacks(execute=True):
         services.submit(account=draft_a, by=operator)
     assert draft_a.state == S.SUBMITTED and draft_a.submitted_at is not None
@@ -37,27 +43,40 @@ def test_whole_lifecycle_with_audit_and_mail(draft_a, operator, manager_a,
     assert mail.outbox[-1].to == [communications_officer.email]
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.activate(account=draft_a, by=communications_officer,
-                          channel_strategy="Två inlägg i veckan om aktiviteter.")
+        services.activate(
+            account=draft_a,
+            by=communications_officer,
+            channel_strategy="Två inlägg i veckan om aktiviteter.",
+        )
     draft_a.refresh_from_db()
     assert draft_a.state == S.ACTIVE and draft_a.activated_by == communications_officer
     assert SocialAccount.objects.public().filter(pk=draft_a.pk).exists()
 
-    services.start_closing(account=draft_a, by=manager_a,
-                           planned_on=timezone.localdate() + dt.timedelta(days=14),
-                           reason="Verksamheten flyttar till kommunens centrala konto.")
+    services.start_closing(
+        account=draft_a,
+        by=manager_a,
+        planned_on=timezone.localdate() + dt.timedelta(days=14),
+        reason="Verksamheten flyttar till kommunens centrala konto.",
+    )
     today = timezone.localdate()
     for days_ago in (10, 3):
-        services.record_follower_notice(account=draft_a, by=operator,
-                                        published_on=today - dt.timedelta(days=days_ago),
-                                        text="Vi stänger kontot. Tack! Följ kommunens konto.")
+        services.record_follower_notice(
+            account=draft_a,
+            by=operator,
+            published_on=today - dt.timedelta(days=days_ago),
+            text="Vi stänger kontot. Tack! Följ kommunens konto.",
+        )
     services.close(account=draft_a, by=communications_officer)
     draft_a.refresh_from_db()
     assert draft_a.state == S.CLOSED and draft_a.closed_at is not None
     assert not SocialAccount.objects.public().filter(pk=draft_a.pk).exists()
     assert actions(draft_a) == [
-        "registry.submitted", "registry.manager_approved", "registry.activated",
-        "registry.closing_started", "registry.follower_notice", "registry.follower_notice",
+        "registry.submitted",
+        "registry.manager_approved",
+        "registry.activated",
+        "registry.closing_started",
+        "registry.follower_notice",
+        "registry.follower_notice",
         "registry.closed",
     ]
 
@@ -91,8 +110,9 @@ def test_submitting_requires_a_deputy(draft_a, operator):
         services.submit(account=draft_a, by=operator)
 
 
-def test_rejection_sends_back_to_draft_with_reason(draft_a, operator, manager_a,
-                                                   django_capture_on_commit_callbacks):
+def test_rejection_sends_back_to_draft_with_reason(
+    draft_a, operator, manager_a, django_capture_on_commit_callbacks
+):
     services.submit(account=draft_a, by=operator)
     with django_capture_on_commit_callbacks(execute=True):
         services.reject(account=draft_a, by=manager_a, reason="Målgruppen är otydlig.")
@@ -114,7 +134,8 @@ def test_rejection_needs_a_reason(draft_a, operator, manager_a):
 
 
 def test_activation_requires_strategy_and_two_credential_holders(
-        draft_a, operator, manager_a, communications_officer):
+    draft_a, operator, manager_a, communications_officer
+):
     services.submit(account=draft_a, by=operator)
     services.approve(account=draft_a, by=manager_a)
     with pytest.raises(TransitionRefused, match="kanalstrategi"):
@@ -126,34 +147,44 @@ def test_activation_requires_strategy_and_two_credential_holders(
     assert draft_a.state == S.MANAGER_APPROVED
 
 
-def test_closing_requires_two_notices_on_different_days(account_a, manager_a,
-                                                        communications_officer, operator,
-                                                        closing_snapshot):
-    services.start_closing(account=account_a, by=manager_a,
-                           planned_on=timezone.localdate(), reason="Används inte.")
+def test_closing_requires_two_notices_on_different_days(
+    account_a, manager_a, communications_officer, operator, closing_snapshot
+):
+    services.start_closing(
+        account=account_a, by=manager_a, planned_on=timezone.localdate(), reason="Används inte."
+    )
     today = timezone.localdate()
-    services.record_follower_notice(account=account_a, by=operator, published_on=today,
-                                    text="Vi stänger.")
+    services.record_follower_notice(
+        account=account_a, by=operator, published_on=today, text="Vi stänger."
+    )
     with pytest.raises(TransitionRefused, match="minst 2 gånger"):
         services.close(account=account_a, by=communications_officer)
-    services.record_follower_notice(account=account_a, by=operator, published_on=today,
-                                    text="Vi stänger, igen samma dag.")
+    services.record_follower_notice(
+        account=account_a, by=operator, published_on=today, text="Vi stänger, igen samma dag."
+    )
     with pytest.raises(TransitionRefused):
         services.close(account=account_a, by=communications_officer)
-    services.record_follower_notice(account=account_a, by=operator,
-                                    published_on=today - dt.timedelta(days=5), text="Första.")
+    services.record_follower_notice(
+        account=account_a, by=operator, published_on=today - dt.timedelta(days=5), text="Första."
+    )
     services.close(account=account_a, by=communications_officer)
     assert account_a.state == S.CLOSED
 
 
-def test_closing_requires_the_archive_snapshot(account_a, manager_a, communications_officer,
-                                               operator, closing_snapshot):
+def test_closing_requires_the_archive_snapshot(
+    account_a, manager_a, communications_officer, operator, closing_snapshot
+):
     closing_snapshot["stored"] = False
-    services.start_closing(account=account_a, by=manager_a,
-                           planned_on=timezone.localdate(), reason="Används inte.")
+    services.start_closing(
+        account=account_a, by=manager_a, planned_on=timezone.localdate(), reason="Används inte."
+    )
     for d in (1, 2):
-        FollowerNotice.objects.create(account=account_a, recorded_by=operator, text="Hej då",
-                                      published_on=timezone.localdate() - dt.timedelta(days=d))
+        FollowerNotice.objects.create(
+            account=account_a,
+            recorded_by=operator,
+            text="Hej då",
+            published_on=timezone.localdate() - dt.timedelta(days=d),
+        )
     with pytest.raises(TransitionRefused, match="arkivuttag"):
         services.close(account=account_a, by=communications_officer)
     account_a.refresh_from_db()
@@ -162,9 +193,12 @@ def test_closing_requires_the_archive_snapshot(account_a, manager_a, communicati
 
 def test_closing_date_cannot_be_in_the_past(account_a, manager_a):
     with pytest.raises(TransitionRefused):
-        services.start_closing(account=account_a, by=manager_a,
-                               planned_on=timezone.localdate() - dt.timedelta(days=1),
-                               reason="x")
+        services.start_closing(
+            account=account_a,
+            by=manager_a,
+            planned_on=timezone.localdate() - dt.timedelta(days=1),
+            reason="x",
+        )
 
 
 # --- every forbidden transition -----------------------------------------------------------
@@ -175,7 +209,8 @@ TRANSITIONS = {
     "reject": lambda a, u: services.reject(account=a, by=u, reason="Nej"),
     "activate": lambda a, u: services.activate(account=a, by=u, channel_strategy="Plan"),
     "start_closing": lambda a, u: services.start_closing(
-        account=a, by=u, planned_on=timezone.localdate(), reason="Slut"),
+        account=a, by=u, planned_on=timezone.localdate(), reason="Slut"
+    ),
     "close": lambda a, u: services.close(account=a, by=u),
 }
 ALLOWED = {
@@ -190,7 +225,8 @@ ALLOWED = {
 
 @pytest.mark.parametrize("state", list(ALLOWED))
 def test_every_transition_not_allowed_from_a_state_is_refused(
-        state, draft_a, communications_officer, closing_snapshot):
+    state, draft_a, communications_officer, closing_snapshot
+):
     SocialAccount.objects.filter(pk=draft_a.pk).update(state=state)
     for name, call in TRANSITIONS.items():
         if name in ALLOWED[state]:
@@ -201,8 +237,9 @@ def test_every_transition_not_allowed_from_a_state_is_refused(
         assert SocialAccount.objects.get(pk=draft_a.pk).state == state, name
 
 
-def test_a_stale_copy_cannot_move_the_state_twice(draft_a, operator, manager_a, manager_b,
-                                                  communications_officer):
+def test_a_stale_copy_cannot_move_the_state_twice(
+    draft_a, operator, manager_a, manager_b, communications_officer
+):
     services.submit(account=draft_a, by=operator)
     first = SocialAccount.objects.get(pk=draft_a.pk)
     second = SocialAccount.objects.get(pk=draft_a.pk)
@@ -214,8 +251,9 @@ def test_a_stale_copy_cannot_move_the_state_twice(draft_a, operator, manager_a, 
 # --- who may: role × department -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ["manager_b", "operator", "operator_b", "archivist",
-                                     "outsider"])
+@pytest.mark.parametrize(
+    "persona", ["manager_b", "operator", "operator_b", "archivist", "outsider"]
+)
 def test_only_the_department_manager_or_office_approves(persona, request, draft_a, operator):
     services.submit(account=draft_a, by=operator)
     with pytest.raises(PermissionDenied):
@@ -224,8 +262,9 @@ def test_only_the_department_manager_or_office_approves(persona, request, draft_
 
 
 @pytest.mark.parametrize("persona", ["manager_a", "manager_b", "operator", "archivist"])
-def test_only_the_communications_office_activates_and_closes(persona, request, draft_a,
-                                                             operator, manager_a):
+def test_only_the_communications_office_activates_and_closes(
+    persona, request, draft_a, operator, manager_a
+):
     user = request.getfixturevalue(persona)
     services.submit(account=draft_a, by=operator)
     services.approve(account=draft_a, by=manager_a)
@@ -242,8 +281,9 @@ def test_others_cannot_submit_or_start_closing(persona, request, draft_a, accoun
     with pytest.raises(PermissionDenied):
         services.submit(account=draft_a, by=user)
     with pytest.raises(PermissionDenied):
-        services.start_closing(account=account_a, by=user, planned_on=timezone.localdate(),
-                               reason="x")
+        services.start_closing(
+            account=account_a, by=user, planned_on=timezone.localdate(), reason="x"
+        )
 
 
 def test_the_state_is_not_editable_anywhere():

@@ -22,21 +22,25 @@ def test_there_is_no_password_field_anywhere():
     for model in apps.get_app_config("registry").get_models():
         for field in model._meta.get_fields():
             assert "password" not in field.name and "lösen" not in str(
-                getattr(field, "verbose_name", "")).replace("lösenordshanterare", "")
+                getattr(field, "verbose_name", "")
+            ).replace("lösenordshanterare", "")
 
 
 def test_last_deputy_cannot_be_removed_from_an_active_account(account_a, manager_a, operator):
     with pytest.raises(TransitionRefused):
-        services.set_owner_and_deputies(account=account_a, by=manager_a, owner=operator,
-                                        deputies=[])
+        services.set_owner_and_deputies(
+            account=account_a, by=manager_a, owner=operator, deputies=[]
+        )
     assert account_a.deputies.count() == 1
 
 
 def test_owner_change_through_the_view(client, account_a, manager_a, deputy, department_a):
     newcomer = UserFactory(departments=[department_a])
     client.force_login(manager_a)
-    response = client.post(reverse("registry:people_set", args=[account_a.pk]),
-                           {"owner": newcomer.pk, "deputies": [deputy.pk]})
+    response = client.post(
+        reverse("registry:people_set", args=[account_a.pk]),
+        {"owner": newcomer.pk, "deputies": [deputy.pk]},
+    )
     assert response.status_code == 302
     account_a.refresh_from_db()
     assert account_a.owner == newcomer
@@ -44,23 +48,36 @@ def test_owner_change_through_the_view(client, account_a, manager_a, deputy, dep
 
 def test_owner_cannot_also_be_the_only_deputy(client, account_a, manager_a, operator):
     client.force_login(manager_a)
-    response = client.post(reverse("registry:people_set", args=[account_a.pk]),
-                           {"owner": operator.pk, "deputies": [operator.pk]})
+    response = client.post(
+        reverse("registry:people_set", args=[account_a.pk]),
+        {"owner": operator.pk, "deputies": [operator.pk]},
+    )
     assert response.status_code == 400
     assert SocialAccount.objects.get(pk=account_a.pk).deputies.first() != operator
 
 
-def test_substitute_in_force_is_shown_and_runs_the_account(client, account_a, manager_a,
-                                                          operator, department_a):
+def test_substitute_in_force_is_shown_and_runs_the_account(
+    client, account_a, manager_a, operator, department_a
+):
     stand_in = UserFactory(full_name="Sommar Vikarie", departments=[department_a])
     today = timezone.localdate()
-    services.add_substitute(account=account_a, by=manager_a, user=stand_in,
-                            stands_in_for=operator, starts_on=today - dt.timedelta(days=1),
-                            ends_on=today + dt.timedelta(days=10))
+    services.add_substitute(
+        account=account_a,
+        by=manager_a,
+        user=stand_in,
+        stands_in_for=operator,
+        starts_on=today - dt.timedelta(days=1),
+        ends_on=today + dt.timedelta(days=10),
+    )
     later = UserFactory(full_name="Senare Vikarie")
-    services.add_substitute(account=account_a, by=manager_a, user=later, stands_in_for=operator,
-                            starts_on=today + dt.timedelta(days=30),
-                            ends_on=today + dt.timedelta(days=40))
+    services.add_substitute(
+        account=account_a,
+        by=manager_a,
+        user=later,
+        stands_in_for=operator,
+        starts_on=today + dt.timedelta(days=30),
+        ends_on=today + dt.timedelta(days=40),
+    )
     assert [s.user for s in account_a.current_substitutes()] == [stand_in]
     assert SocialAccount.objects.run_by(stand_in).filter(pk=account_a.pk).exists()
     assert not SocialAccount.objects.run_by(later).exists()
@@ -72,18 +89,28 @@ def test_substitute_in_force_is_shown_and_runs_the_account(client, account_a, ma
 def test_substitute_dates_must_be_in_order(account_a, manager_a, operator):
     today = timezone.localdate()
     with pytest.raises(TransitionRefused):
-        services.add_substitute(account=account_a, by=manager_a, user=UserFactory(),
-                                stands_in_for=operator, starts_on=today,
-                                ends_on=today - dt.timedelta(days=1))
+        services.add_substitute(
+            account=account_a,
+            by=manager_a,
+            user=UserFactory(),
+            stands_in_for=operator,
+            starts_on=today,
+            ends_on=today - dt.timedelta(days=1),
+        )
 
 
 def test_assignment_granted_and_revoked(client, account_a, manager_a, department_a):
     editor = UserFactory(full_name="Eva Editor", departments=[department_a])
     client.force_login(manager_a)
-    response = client.post(reverse("registry:assignment_grant", args=[account_a.pk]), {
-        "assignment-user": editor.pk, "assignment-accounts": [account_a.pk],
-        "assignment-granted_on": "2026-02-01", "assignment-note": "Publicera evenemang",
-    })
+    response = client.post(
+        reverse("registry:assignment_grant", args=[account_a.pk]),
+        {
+            "assignment-user": editor.pk,
+            "assignment-accounts": [account_a.pk],
+            "assignment-granted_on": "2026-02-01",
+            "assignment-note": "Publicera evenemang",
+        },
+    )
     assert response.status_code == 302
     assignment = Assignment.objects.get(user=editor)
     assert assignment.granted_by == manager_a
@@ -98,32 +125,43 @@ def test_assignment_granted_and_revoked(client, account_a, manager_a, department
 
 
 def test_manager_cannot_grant_assignment_for_another_departments_account(
-        client, account_a, account_b, manager_a):
+    client, account_a, account_b, manager_a
+):
     client.force_login(manager_a)
-    response = client.post(reverse("registry:assignment_grant", args=[account_a.pk]), {
-        "assignment-user": UserFactory().pk, "assignment-accounts": [account_b.pk],
-        "assignment-granted_on": "2026-02-01",
-    })
+    response = client.post(
+        reverse("registry:assignment_grant", args=[account_a.pk]),
+        {
+            "assignment-user": UserFactory().pk,
+            "assignment-accounts": [account_b.pk],
+            "assignment-granted_on": "2026-02-01",
+        },
+    )
     assert response.status_code == 400
     assert not Assignment.objects.exists()
 
 
-def test_credential_holders_at_least_two_and_no_password_text(client, account_a, manager_a,
-                                                              operator, deputy):
+def test_credential_holders_at_least_two_and_no_password_text(
+    client, account_a, manager_a, operator, deputy
+):
     client.force_login(manager_a)
     for user in (operator, deputy):
         client.post(reverse("registry:holder_add", args=[account_a.pk]), {"holder-user": user.pk})
     assert account_a.credential_holders.count() == 2
     holder = account_a.credential_holders.first()
-    response = client.post(reverse("registry:holder_remove", args=[account_a.pk, holder.pk]),
-                           follow=True)
+    response = client.post(
+        reverse("registry:holder_remove", args=[account_a.pk, holder.pk]), follow=True
+    )
     assert "minst två" in response.content.decode()
     assert account_a.credential_holders.count() == 2
-    response = client.post(reverse("registry:location_set", args=[account_a.pk]),
-                           {"location-location": "lösenord: hemligt123"})
+    response = client.post(
+        reverse("registry:location_set", args=[account_a.pk]),
+        {"location-location": "lösenord: hemligt123"},
+    )
     assert response.status_code == 400
-    client.post(reverse("registry:location_set", args=[account_a.pk]),
-                {"location-location": "Lösenordshanteraren, valv KoF"})
+    client.post(
+        reverse("registry:location_set", args=[account_a.pk]),
+        {"location-location": "Lösenordshanteraren, valv KoF"},
+    )
     account_a.refresh_from_db()
     assert account_a.credentials_location == "Lösenordshanteraren, valv KoF"
 
@@ -144,8 +182,10 @@ def test_operator_quick_weekly_entry_and_correction(client, account_a, operator)
 def test_csv_import(client, account_a, operator):
     client.force_login(operator)
     csv = "vecka;inlägg\n2026-W02;3\n2026-01-12;1\n2026-W04;0\n".encode()
-    response = client.post(reverse("registry:activity_import", args=[account_a.pk]),
-                           {"file": SimpleUploadedFile("aktivitet.csv", csv, "text/csv")})
+    response = client.post(
+        reverse("registry:activity_import", args=[account_a.pk]),
+        {"file": SimpleUploadedFile("aktivitet.csv", csv, "text/csv")},
+    )
     assert response.status_code == 302
     weeks = dict(ActivityEntry.objects.values_list("week_start", "posts"))
     assert weeks == {dt.date(2026, 1, 5): 3, dt.date(2026, 1, 12): 1, dt.date(2026, 1, 19): 0}
@@ -154,8 +194,10 @@ def test_csv_import(client, account_a, operator):
 def test_csv_import_with_errors_stores_nothing(client, account_a, operator):
     client.force_login(operator)
     csv = "vecka,posts\n2026-W02,3\nigår,x\n".encode()
-    response = client.post(reverse("registry:activity_import", args=[account_a.pk]),
-                           {"file": SimpleUploadedFile("a.csv", csv, "text/csv")})
+    response = client.post(
+        reverse("registry:activity_import", args=[account_a.pk]),
+        {"file": SimpleUploadedFile("a.csv", csv, "text/csv")},
+    )
     assert response.status_code == 200
     assert "Rad 3" in response.content.decode()
     assert not ActivityEntry.objects.exists()
@@ -163,7 +205,9 @@ def test_csv_import_with_errors_stores_nothing(client, account_a, operator):
 
 def test_posting_target_and_annual_plan(client, account_a, operator):
     client.force_login(operator)
-    client.post(reverse("registry:target_set", args=[account_a.pk]),
-                {"posts_per_week": "5", "annual_plan": "Januari: sportlov"})
+    client.post(
+        reverse("registry:target_set", args=[account_a.pk]),
+        {"posts_per_week": "5", "annual_plan": "Januari: sportlov"},
+    )
     account_a.refresh_from_db()
     assert account_a.posts_per_week == 5 and account_a.annual_plan == "Januari: sportlov"

@@ -14,17 +14,29 @@ S = SocialAccount.State
 
 @pytest.fixture
 def register(account_a, account_b, department_a):
-    draft = SocialAccountFactory(name="Hemligt utkast", url="https://x.com/utkast",
-                                 normalized_url="x.com/utkast", platform=platform("x"),
-                                 department=department_a, state=S.DRAFT, activated_at=None)
-    closed = SocialAccountFactory(name="Gammalt konto", url="https://x.com/gammalt",
-                                  normalized_url="x.com/gammalt", platform=platform("x"),
-                                  department=department_a, state=S.CLOSED)
+    draft = SocialAccountFactory(
+        name="Hemligt utkast",
+        url="https://x.com/utkast",
+        normalized_url="x.com/utkast",
+        platform=platform("x"),
+        department=department_a,
+        state=S.DRAFT,
+        activated_at=None,
+    )
+    closed = SocialAccountFactory(
+        name="Gammalt konto",
+        url="https://x.com/gammalt",
+        normalized_url="x.com/gammalt",
+        platform=platform("x"),
+        department=department_a,
+        state=S.CLOSED,
+    )
     return {"draft": draft, "closed": closed}
 
 
-def test_channel_list_shows_active_accounts_grouped_without_personal_data(client, register,
-                                                                          account_a):
+def test_channel_list_shows_active_accounts_grouped_without_personal_data(
+    client, register, account_a
+):
     response = client.get(reverse("registry:public_list"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -48,31 +60,37 @@ def test_channel_list_json(client, register, account_a, settings):
     assert entry["platform"] == "Facebook" and entry["department"] == "Fritidsfabriken"
 
 
-@pytest.mark.parametrize("pasted", [
-    "https://www.facebook.com/fritidsfabriken",
-    "http://facebook.com/fritidsfabriken/",
-    "https://m.facebook.com/Fritidsfabriken?ref=bookmarks",
-    "facebook.com/FRITIDSFABRIKEN",
-    "https://www.facebook.com/fritidsfabriken/posts/1234567",
-    "https://fb.com/fritidsfabriken",
-])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://www.facebook.com/fritidsfabriken",
+        "http://facebook.com/fritidsfabriken/",
+        "https://m.facebook.com/Fritidsfabriken?ref=bookmarks",
+        "facebook.com/FRITIDSFABRIKEN",
+        "https://www.facebook.com/fritidsfabriken/posts/1234567",
+        "https://fb.com/fritidsfabriken",
+    ],
+)
 def test_verify_recognises_the_variants_people_paste(client, account_a, pasted):
     data = client.get(reverse("registry:verify_json"), {"url": pasted}).json()
     assert data["official"] is True
     assert data["account"]["id"] == account_a.pk
 
 
-@pytest.mark.parametrize("pasted", [
-    "https://www.facebook.com/fritidsfabriken-fejk",
-    "https://www.facebook.com/fritidsfabrikenofficial",
-    "https://www.facebook.com/fritidsfabrike",
-    "https://facebook.com.evil.example/fritidsfabriken",
-    "https://facebook.com@evil.example/fritidsfabriken",
-    "https://www.instagram.com/fritidsfabriken",
-    "https://www.facebook.com/",
-    "javascript:alert(1)",
-    "",
-])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://www.facebook.com/fritidsfabriken-fejk",
+        "https://www.facebook.com/fritidsfabrikenofficial",
+        "https://www.facebook.com/fritidsfabrike",
+        "https://facebook.com.evil.example/fritidsfabriken",
+        "https://facebook.com@evil.example/fritidsfabriken",
+        "https://www.instagram.com/fritidsfabriken",
+        "https://www.facebook.com/",
+        "javascript:alert(1)",
+        "",
+    ],
+)
 def test_verify_never_calls_an_impostor_official(client, account_a, pasted):
     data = client.get(reverse("registry:verify_json"), {"url": pasted}).json()
     assert data == {"official": False, "account": None}
@@ -80,22 +98,27 @@ def test_verify_never_calls_an_impostor_official(client, account_a, pasted):
 
 def test_verify_does_not_vouch_for_drafts_or_closed_accounts(client, register):
     for key in ("draft", "closed"):
-        data = client.get(reverse("registry:verify_json"),
-                          {"url": register[key].url}).json()
+        data = client.get(reverse("registry:verify_json"), {"url": register[key].url}).json()
         assert data["official"] is False
 
 
 def test_verify_page(client, account_a):
-    page = client.get(reverse("registry:verify"),
-                      {"url": "https://m.facebook.com/fritidsfabriken"}).content.decode()
+    page = client.get(
+        reverse("registry:verify"), {"url": "https://m.facebook.com/fritidsfabriken"}
+    ).content.decode()
     assert "Ja, det är ett officiellt konto" in page
-    page = client.get(reverse("registry:verify"),
-                      {"url": "https://www.facebook.com/fritidsfabriken-fejk"}).content.decode()
+    page = client.get(
+        reverse("registry:verify"), {"url": "https://www.facebook.com/fritidsfabriken-fejk"}
+    ).content.decode()
     assert "Nej, det är inte ett av kommunens officiella konton" in page
 
 
 def test_a_closed_account_frees_its_address_for_a_new_registration(account_a):
     SocialAccount.objects.filter(pk=account_a.pk).update(state=S.CLOSED)
-    again = SocialAccountFactory(url=account_a.url, normalized_url=account_a.normalized_url,
-                                 owner=UserFactory(), department=account_a.department)
+    again = SocialAccountFactory(
+        url=account_a.url,
+        normalized_url=account_a.normalized_url,
+        owner=UserFactory(),
+        department=account_a.department,
+    )
     assert again.pk != account_a.pk

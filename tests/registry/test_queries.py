@@ -18,11 +18,11 @@ def make_accounts(n, department, state=SocialAccount.State.ACTIVE):
     monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday() + 7)
     for _ in range(n):
         owner = UserFactory(departments=[department])
-        account = SocialAccountFactory(department=department, owner=owner, state=state,
-                                       deputies=[UserFactory()])
+        account = SocialAccountFactory(
+            department=department, owner=owner, state=state, deputies=[UserFactory()]
+        )
         CredentialHolder.objects.create(account=account, user=owner)
-        ActivityEntry.objects.create(account=account, week_start=monday, posts=1,
-                                     entered_by=owner)
+        ActivityEntry.objects.create(account=account, week_start=monday, posts=1, entered_by=owner)
 
 
 def count(client, django_assert_max_num_queries, url, limit):
@@ -32,19 +32,23 @@ def count(client, django_assert_max_num_queries, url, limit):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize(("url", "persona"), [
-    ("/register/", "communications_officer"),
-    ("/register/", "manager_a"),
-    ("/register/halsa/", "communications_officer"),
-    ("/register/att-hantera/", "communications_officer"),
-    ("/", "manager_a"),
-    ("/kanaler/", None),
-    ("/kanaler.json", None),
-    ("/register/export.csv", "communications_officer"),
-    ("/register/export.xlsx", "archivist"),
-])
-def test_list_pages_do_constant_queries(client, request, django_assert_max_num_queries,
-                                        department_a, url, persona):
+@pytest.mark.parametrize(
+    ("url", "persona"),
+    [
+        ("/register/", "communications_officer"),
+        ("/register/", "manager_a"),
+        ("/register/halsa/", "communications_officer"),
+        ("/register/att-hantera/", "communications_officer"),
+        ("/", "manager_a"),
+        ("/kanaler/", None),
+        ("/kanaler.json", None),
+        ("/register/export.csv", "communications_officer"),
+        ("/register/export.xlsx", "archivist"),
+    ],
+)
+def test_list_pages_do_constant_queries(
+    client, request, django_assert_max_num_queries, department_a, url, persona
+):
     if persona:
         client.force_login(request.getfixturevalue(persona))
     make_accounts(2, department_a)
@@ -55,8 +59,9 @@ def test_list_pages_do_constant_queries(client, request, django_assert_max_num_q
     assert count(client, django_assert_max_num_queries, url, 40) == few
 
 
-def test_verify_is_a_constant_number_of_queries(client, django_assert_max_num_queries,
-                                                account_a):
+def test_verify_is_a_constant_number_of_queries(client, django_assert_max_num_queries, account_a):
     with django_assert_max_num_queries(3):
-        client.get(reverse("registry:verify_json"),
-                   {"url": "https://facebook.com/fritidsfabriken/posts/1/2/3/4/5"})
+        client.get(
+            reverse("registry:verify_json"),
+            {"url": "https://facebook.com/fritidsfabriken/posts/1/2/3/4/5"},
+        )

@@ -9,23 +9,27 @@ from registry.urls_normalise import InvalidAccountURL, is_same_or_below, normali
 ALIASES = {"twitter.com": "x.com", "fb.com": "facebook.com"}
 
 
-@pytest.mark.parametrize("variant", [
-    "https://www.facebook.com/fritidsfabriken",
-    "http://facebook.com/fritidsfabriken",
-    "https://m.facebook.com/fritidsfabriken/",
-    "https://www.facebook.com/Fritidsfabriken?ref=bookmarks",
-    "https://WWW.FACEBOOK.COM/FritidsFabriken/#top",
-    "facebook.com/fritidsfabriken",
-    "  https://www.facebook.com:443/fritidsfabriken//  ",
-    "https://fb.com/fritidsfabriken",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://www.facebook.com/fritidsfabriken",
+        "http://facebook.com/fritidsfabriken",
+        "https://m.facebook.com/fritidsfabriken/",
+        "https://www.facebook.com/Fritidsfabriken?ref=bookmarks",
+        "https://WWW.FACEBOOK.COM/FritidsFabriken/#top",
+        "facebook.com/fritidsfabriken",
+        "  https://www.facebook.com:443/fritidsfabriken//  ",
+        "https://fb.com/fritidsfabriken",
+    ],
+)
 def test_variants_of_one_address_are_one_key(variant):
     assert normalise_url(variant, host_aliases=ALIASES) == "facebook.com/fritidsfabriken"
 
 
 def test_platform_alias_domains_become_one():
-    assert normalise_url("https://mobile.twitter.com/Nykvarn", host_aliases=ALIASES) == \
-        "x.com/nykvarn"
+    assert (
+        normalise_url("https://mobile.twitter.com/Nykvarn", host_aliases=ALIASES) == "x.com/nykvarn"
+    )
 
 
 def test_facebook_profile_id_is_kept_and_other_parameters_dropped():
@@ -34,16 +38,27 @@ def test_facebook_profile_id_is_kept_and_other_parameters_dropped():
     assert key != normalise_url("https://www.facebook.com/profile.php?id=999")
 
 
-@pytest.mark.parametrize("text", ["", "ftp://facebook.com/x", "javascript:alert(1)",
-                                  "https://", "not a url", "https://facebook.com/a/../b"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "ftp://facebook.com/x",
+        "javascript:alert(1)",
+        "https://",
+        "not a url",
+        "https://facebook.com/a/../b",
+    ],
+)
 def test_invalid_addresses_are_refused(text):
     with pytest.raises(InvalidAccountURL):
         normalise_url(text)
 
 
 def test_user_info_cannot_disguise_the_host():
-    assert normalise_url("https://facebook.com@evil.example/fritidsfabriken") == \
-        "evil.example/fritidsfabriken"
+    assert (
+        normalise_url("https://facebook.com@evil.example/fritidsfabriken")
+        == "evil.example/fritidsfabriken"
+    )
 
 
 def test_a_lookalike_name_is_not_below_the_official_page():

@@ -37,7 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--context", default="manual", help="periodic, change, closing, manual")
         parser.add_argument("--note", default="", help="Anteckning på försättsbladet.")
         parser.add_argument(
-            "--from-file", nargs="+", default=[], metavar="PATH",
+            "--from-file",
+            nargs="+",
+            default=[],
+            metavar="PATH",
             help="Skärmbilder (PNG, JPEG) eller PDF-utskrift, för sidor bakom inloggning.",
         )
         parser.add_argument("--due", action="store_true", help="Kör planeraren nu.")

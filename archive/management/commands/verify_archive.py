@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--alert", action="store_true",
+            "--alert",
+            action="store_true",
             help="Mejla kommunikationsavdelningen och arkivarierna vid avvikelser.",
         )
 

@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain()
         if not report.ok:
-            raise CommandError(f"Moderation log broken after {report.checked} records: "
-                               f"{report.message}")
+            raise CommandError(
+                f"Moderation log broken after {report.checked} records: {report.message}"
+            )
         self.stdout.write(f"Moderation log intact: {report.checked} records verified.")
