@@ -159,6 +159,15 @@ def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    _account(request, pk)
+    return _detail(request, pk)
+
+
+def _detail(
+    request: AuthenticatedHttpRequest, pk: int, *, status: int = 200, **bound: Any
+) -> HttpResponse:
+    """Render the account page; `bound` replaces a blank form with one the user sent back
+    with errors, so that what they typed is shown again beside the messages."""
     account = _account(request, pk)
     account = (
         with_health_data(SocialAccount.objects.filter(pk=account.pk))
@@ -218,7 +227,9 @@ def account_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 account.closing_problems() if account.state == account.State.CLOSING else []
             ),
             "central_accounts": SocialAccount.objects.public().filter(is_central=True),
+            **bound,
         },
+        status=status,
     )
 
 
@@ -244,7 +255,7 @@ def approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.ApproveForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, approve_form=form)
     try:
         services.approve(account=account, by=request.user, comment=form.cleaned_data["comment"])
     except TransitionRefused as error:
@@ -260,7 +271,7 @@ def reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.RejectForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, reject_form=form)
     try:
         services.reject(account=account, by=request.user, reason=form.cleaned_data["reason"])
     except TransitionRefused as error:
@@ -276,7 +287,7 @@ def activate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.ActivateForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, activate_form=form)
     try:
         services.activate(
             account=account, by=request.user, channel_strategy=form.cleaned_data["channel_strategy"]
@@ -294,7 +305,7 @@ def start_closing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.StartClosingForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, closing_form=form)
     try:
         services.start_closing(account=account, by=request.user, **form.cleaned_data)
     except TransitionRefused as error:
@@ -310,7 +321,7 @@ def notice_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.FollowerNoticeForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, notice_form=form)
     try:
         services.record_follower_notice(
             account=account,
@@ -533,7 +544,7 @@ def activity_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.ActivityForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, activity_form=form)
     try:
         services.record_activity(
             account=account,
@@ -554,7 +565,7 @@ def target_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = forms.TargetForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect(account)
+        return _detail(request, account.pk, status=400, target_form=form)
     services.set_posting_target(account=account, by=request.user, **form.cleaned_data)
     messages.success(request, _("Målet och årsplanen är sparade."))
     return redirect(account)

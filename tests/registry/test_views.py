@@ -304,3 +304,23 @@ def test_export_is_for_the_office_and_archivists(
     assert sheet["C2"].value == "Fritidsfabriken"
     assert client.get(reverse("registry:export", args=["pdf"])).status_code == 404
     assert AuditEvent.objects.filter(action="registry.exported").count() == 2
+
+
+def test_bad_input_is_shown_again_with_its_errors_and_nothing_changes(
+    client, account_a, communications_officer
+):
+    """A follower notice missing its date comes back with the text the user typed."""
+    from registry.models import FollowerNotice
+
+    SocialAccount.objects.filter(pk=account_a.pk).update(state=SocialAccount.State.CLOSING)
+    client.force_login(communications_officer)
+    text = "Kontot stängs den 1 mars. Tack för engagemanget! Följ oss på kommunens konto."
+    response = client.post(
+        reverse("registry:notice_add", args=[account_a.pk]),
+        {"published_on": "", "text": text, "has_reason": "on"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert text in page
+    assert "Detta fält måste fyllas i." in page
+    assert not FollowerNotice.objects.filter(account=account_a).exists()
