@@ -206,6 +206,17 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def removal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _removal_page(request, pk)
+
+
+def _removal_page(
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    *,
+    registration_form: RegistrationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render a record's page; a registration form sent back with errors is shown again."""
     record = _get_removal(request, pk)
     correction = RemovedPost.objects.filter(corrects=record).only("pk", "position").first()
     evidence = list(record.evidence.all()) if record.readable else []
@@ -224,8 +235,9 @@ def removal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "can_correct": correction is None
             and record.readable
             and perms.can(request.user, "moderation.log_removal", record.account),
-            "registration_form": RegistrationForm(),
+            "registration_form": registration_form or RegistrationForm(),
         },
+        status=status,
     )
 
 
@@ -275,7 +287,7 @@ def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     form = RegistrationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Ange diarienummer och datum."))
-        return redirect(record)
+        return _removal_page(request, pk, registration_form=form, status=400)
     services.register_removal(by=request.user, record=record, **form.cleaned_data)
     messages.success(request, _("Diarienumret är registrerat."))
     return redirect(record)

@@ -124,7 +124,10 @@ def test_register_is_post_only_and_needs_a_diarienummer(client, account_a, opera
     url = reverse("moderation:removal_register", args=[record.pk])
     client.force_login(operator)
     assert client.get(url).status_code == 405
-    client.post(url, {"diarienummer": "", "registered_on": "2026-01-10"})
+    bad = client.post(url, {"diarienummer": "", "registered_on": "2026-01-10"})
+    # The form comes back with its error and the date the user entered; nothing is saved.
+    assert bad.status_code == 400
+    assert 'value="2026-01-10"' in bad.content.decode()
     assert RemovedPost.objects.pending_registration().count() == 1
     client.force_login(archivist)
     assert (
