@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from archive import capture as capturing
 from archive.models import Snapshot, period_for
-from archive.storage import convention_name, save_new
-from nykvarn_sm.lib import pdfa
+from archive.services import render_and_store
 from registry.models import SocialAccount
 
 PAGE = """<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>{name}</title>
@@ -41,7 +40,8 @@ def seed(out: TextIO) -> None:
             defaults={
                 "source_url": account.url,
                 "requested_via": "demodata",
-                "status": Snapshot.Status.RENDERING,
+                # Claimed as a worker would claim it: this seed is the one working on it.
+                "status": Snapshot.Status.CAPTURING,
                 "attempts": 1,
             },
         )
@@ -62,37 +62,9 @@ def seed(out: TextIO) -> None:
             html=html,
             raw_sha256=hashlib.sha256(html.encode()).hexdigest(),
         )
-        data = capturing.build_pdf(snapshot, page)
-        result = pdfa.validate_pdfa(data)
-        name = save_new(
-            account.department.office.name,
-            convention_name(
-                platform=account.platform.name,
-                department=account.department.name,
-                day=timezone.localdate(),
-                context=snapshot.context_label,
-            ),
-            data,
-        )
-        Snapshot.objects.filter(pk=snapshot.pk).update(
-            status=Snapshot.Status.STORED if result.passed else Snapshot.Status.FAILED,
-            method=Snapshot.Method.FALLBACK,
-            final_url=account.url,
-            http_status=200,
-            page_title=account.name,
-            captured_at=page.captured_at,
-            raw_sha256=page.raw_sha256,
-            file_name=name,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            page_count=None,
-            pdfa_variant=pdfa.variant(),
-            validation_passed=result.passed,
-            validator=result.validator[:120],
-            validator_version=result.version[:60],
-            validation_messages=result.messages,
-            stored_at=timezone.now(),
-            last_error="" if result.passed else "; ".join(result.messages)[:2000],
-        )
+        snapshot = Snapshot.objects.select_related(
+            "account__platform", "account__department__parent", "requested_by"
+        ).get(pk=snapshot.pk)
+        render_and_store(snapshot, page)
         made += 1
     out.write(f"Arkiv: {made} demouttag lagrade.\n")

@@ -250,14 +250,9 @@ def process_snapshot(snapshot_id: int) -> Outcome:
     snapshot counts (STORED) only when its PDF/A passed validation and its checksum is
     recorded.
     """
-    import hashlib
-
-    import pikepdf
     from django.conf import settings
 
     from archive import capture as capturing
-    from archive.storage import convention_name, save_new
-    from nykvarn_sm.lib import pdfa
 
     if not claim(snapshot_id):
         return Outcome(None)
@@ -266,72 +261,7 @@ def process_snapshot(snapshot_id: int) -> Outcome:
     ).get(pk=snapshot_id)
     try:
         page = capturing.capture_snapshot_page(snapshot)
-        Snapshot.objects.filter(pk=snapshot.pk).update(
-            status=Snapshot.Status.RENDERING,
-            method=page.method,
-            final_url=page.final_url[:2000],
-            http_status=page.http_status,
-            page_title=page.title,
-            captured_at=page.captured_at,
-            raw_sha256=page.raw_sha256,
-            updated_at=timezone.now(),
-        )
-        data = capturing.build_pdf(snapshot, page)
-        snapshot.advance(Snapshot.Status.VALIDATING)
-        result = pdfa.validate_pdfa(data)
-        with pikepdf.open(io.BytesIO(data)) as opened:
-            pages = len(opened.pages)
-        validation = {
-            "validation_passed": result.passed,
-            "validator": result.validator[:120],
-            "validator_version": result.version[:60],
-            "validation_messages": result.messages,
-            "pdfa_variant": pdfa.variant(),
-            "page_count": pages,
-        }
-        if not result.passed:
-            # The same input renders the same file: retrying would not help. Visible, not
-            # silent: the list shows the failure and the validator's messages.
-            Snapshot.objects.filter(pk=snapshot.pk).update(
-                status=Snapshot.Status.FAILED,
-                last_error="PDF/A-valideringen underkände filen: "
-                + "; ".join(result.messages)[:2000],
-                updated_at=timezone.now(),
-                **validation,
-            )
-            _record_failure(snapshot, "validation")
-            snapshot.refresh_from_db()
-            return Outcome(snapshot)
-        account = snapshot.account
-        name = save_new(
-            account.department.office.name,
-            convention_name(
-                platform=account.platform.name,
-                department=account.department.name,
-                day=timezone.localtime(page.captured_at).date(),
-                context=snapshot.context_label,
-            ),
-            data,
-        )
-        with transaction.atomic():
-            Snapshot.objects.filter(pk=snapshot.pk).update(
-                status=Snapshot.Status.STORED,
-                file_name=name,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                stored_at=timezone.now(),
-                updated_at=timezone.now(),
-                last_error="",
-                **validation,
-            )
-            snapshot.refresh_from_db()
-            AuditEvent.record(
-                actor=None,
-                action="archive.snapshot_stored",
-                target=snapshot,
-                details={"file": name, "sha256": snapshot.sha256, "method": page.method},
-            )
-        return Outcome(snapshot)
+        return render_and_store(snapshot, page)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         permanent = isinstance(exc, capturing.PermanentCaptureError)
         snapshot.refresh_from_db()
@@ -350,6 +280,88 @@ def process_snapshot(snapshot_id: int) -> Outcome:
         snapshot.refresh_from_db()
         log.warning("Snapshot %s failed: %s", snapshot.pk, message)
         return Outcome(snapshot)
+
+
+def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
+    """Render a captured page as PDF/A, validate it and store it under the convention's name.
+
+    The second half of `process_snapshot`, for a snapshot its caller has claimed; the demo
+    data uses it with a page made from local HTML. A file that fails validation fails the
+    snapshot visibly and is not stored.
+    """
+    import hashlib
+
+    import pikepdf
+
+    from archive import capture as capturing
+    from archive.storage import convention_name, save_new
+    from nykvarn_sm.lib import pdfa
+
+    Snapshot.objects.filter(pk=snapshot.pk).update(
+        status=Snapshot.Status.RENDERING,
+        method=page.method,
+        final_url=page.final_url[:2000],
+        http_status=page.http_status,
+        page_title=page.title,
+        captured_at=page.captured_at,
+        raw_sha256=page.raw_sha256,
+        updated_at=timezone.now(),
+    )
+    data = capturing.build_pdf(snapshot, page)
+    snapshot.advance(Snapshot.Status.VALIDATING)
+    result = pdfa.validate_pdfa(data)
+    with pikepdf.open(io.BytesIO(data)) as opened:
+        pages = len(opened.pages)
+    validation = {
+        "validation_passed": result.passed,
+        "validator": result.validator[:120],
+        "validator_version": result.version[:60],
+        "validation_messages": result.messages,
+        "pdfa_variant": pdfa.variant(),
+        "page_count": pages,
+    }
+    if not result.passed:
+        # The same input renders the same file: retrying would not help. Visible, not
+        # silent: the list shows the failure and the validator's messages.
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            status=Snapshot.Status.FAILED,
+            last_error="PDF/A-valideringen underkände filen: " + "; ".join(result.messages)[:2000],
+            updated_at=timezone.now(),
+            **validation,
+        )
+        _record_failure(snapshot, "validation")
+        snapshot.refresh_from_db()
+        return Outcome(snapshot)
+    account = snapshot.account
+    name = save_new(
+        account.department.office.name,
+        convention_name(
+            platform=account.platform.name,
+            department=account.department.name,
+            day=timezone.localtime(page.captured_at).date(),
+            context=snapshot.context_label,
+        ),
+        data,
+    )
+    with transaction.atomic():
+        Snapshot.objects.filter(pk=snapshot.pk).update(
+            status=Snapshot.Status.STORED,
+            file_name=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            stored_at=timezone.now(),
+            updated_at=timezone.now(),
+            last_error="",
+            **validation,
+        )
+        snapshot.refresh_from_db()
+        AuditEvent.record(
+            actor=None,
+            action="archive.snapshot_stored",
+            target=snapshot,
+            details={"file": name, "sha256": snapshot.sha256, "method": page.method},
+        )
+    return Outcome(snapshot)
 
 
 def _record_failure(snapshot: Snapshot, reason: str) -> None:

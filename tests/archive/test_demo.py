@@ -17,4 +17,4 @@ def test_demo_seed_is_idempotent(account_a, account_b):
     demo.seed(io.StringIO())
     stored = Snapshot.objects.filter(status=Snapshot.Status.STORED)
     assert stored.count() == 2
-    assert all(s.validation_passed and s.sha256 for s in stored)
+    assert all(s.validation_passed and s.sha256 and s.page_count for s in stored)
