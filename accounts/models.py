@@ -239,6 +239,13 @@ ACTION_LABELS = {
     "archive.snapshot_retried": _("Arkivuttag körs om"),
     "archive.uploads_added": _("Skärmdumpar uppladdade"),
     "archive.verified": _("Arkivet kontrollerat"),
+    # Changes made in the admin (accounts.admin.AuditedAdminMixin).
+    "accounts.user_added": _("Användare skapad"),
+    "accounts.user_changed": _("Användare ändrad"),
+    "accounts.user_deleted": _("Användare raderad"),
+    "accounts.department_added": _("Verksamhet skapad"),
+    "accounts.department_changed": _("Verksamhet ändrad"),
+    "accounts.department_deleted": _("Verksamhet raderad"),
 }
 
 

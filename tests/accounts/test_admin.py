@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import Role, User
+from accounts.models import AuditEvent, Role, User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,12 @@ def test_administrator_adds_a_user_with_roles_and_departments(client, administra
     user.refresh_from_db()
     assert user.role_codes == {Role.Code.OPERATOR}
     assert list(user.departments.all()) == [department_a]
+    # Both the creation and the change of roles are in the audit trail, with the result.
+    added, changed = AuditEvent.for_object(user).order_by("created_at", "id")
+    assert (added.action, added.actor) == ("accounts.user_added", administrator)
+    assert changed.action == "accounts.user_changed"
+    assert changed.details["roles"] == [Role.Code.OPERATOR]
+    assert changed.details["departments"] == ["Fritidsfabriken"]
 
 
 def test_communications_officer_sees_the_user_list(client, communications_officer):
@@ -66,3 +72,14 @@ def test_password_reset_sends_a_swedish_link(client):
     assert len(mail.outbox) == 1
     assert "Välj ett nytt lösenord här" in mail.outbox[0].body
     assert mail.outbox[0].subject == "Nytt lösenord – Sociala medier"
+
+
+def test_department_changes_in_the_admin_are_audited(client, administrator):
+    client.force_login(administrator)
+    response = client.post(
+        reverse("admin:accounts_department_add"),
+        {"name": "Ungdomsgården", "kind": "verksamhet", "parent": "", "email": ""},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="accounts.department_added")
+    assert event.actor == administrator and event.target_repr == "Ungdomsgården"
