@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from nykvarn_sm.lib import pdfa, safe_fetch
+from nykvarn_sm.lib.capture_proxy import GuardProxy
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ def browser_available() -> bool:
 
 
 def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
-    """Capture `url` in Chromium; every request the page makes is checked by safe_fetch."""
+    """Capture `url` in Chromium; every request the page makes is checked by safe_fetch
+    in the guard proxy (nykvarn_sm.lib.capture_proxy)."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -106,31 +108,19 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
     except safe_fetch.FetchError as exc:
         raise CaptureError(str(exc)) from exc
 
-    verdicts: dict[str, bool] = {}
-    refused: list[str] = []
-
-    def guard(route: Any) -> None:
-        request_url = route.request.url
-        scheme = request_url.split(":", 1)[0].lower()
-        if scheme in ("data", "blob", "about"):
-            route.continue_()
-            return
-        origin = re.match(r"^[a-z]+://[^/?#]+", request_url, re.I)
-        key = origin.group(0).lower() if origin else request_url
-        if key not in verdicts:
-            verdicts[key] = scheme in ("http", "https") and safe_fetch.is_allowed_url(request_url)
-        if verdicts[key]:
-            route.continue_()
-        else:
-            refused.append(request_url)
-            route.abort("blockedbyclient")
-
     timeout_ms = settings.ARCHIVE_NAVIGATION_TIMEOUT * 1000
     width = settings.ARCHIVE_VIEWPORT_WIDTH
+    # Every request Chromium makes, each redirect hop included, goes through the guard
+    # proxy, which checks it with safe_fetch and connects to the address it checked (issue
+    # 5 "Fetching is safe"; Playwright's route handler misses redirect hops, issue 2617).
+    # "<-loopback>": not even loopback bypasses the proxy.
+    proxy = GuardProxy(lifetime=settings.ARCHIVE_NAVIGATION_TIMEOUT + 30)
     try:
-        with sync_playwright() as p:
+        with proxy, sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path=settings.ARCHIVE_CHROMIUM_PATH, args=BROWSER_ARGS
+                executable_path=settings.ARCHIVE_CHROMIUM_PATH,
+                args=BROWSER_ARGS,
+                proxy={"server": proxy.url, "bypass": "<-loopback>"},
             )
             try:
                 context = browser.new_context(
@@ -141,7 +131,6 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
                     accept_downloads=False,
                     user_agent=None,
                 )
-                context.route("**/*", guard)
                 page = context.new_page()
                 page.set_default_timeout(timeout_ms)
                 network = _NetworkWatch(page)
@@ -193,8 +182,8 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
             safe_fetch.check_url(final_url)
         except (safe_fetch.UnsafeURLError, safe_fetch.FetchError) as exc:
             raise PermanentCaptureError(f"Sidan ledde vidare till {final_url}: {exc}") from exc
-    if refused:
-        log.info("Refused %d requests while capturing %s", len(refused), url)
+    if proxy.refused:
+        log.info("Refused %d requests while capturing %s", len(proxy.refused), url)
     return Capture(
         method="browser",
         captured_at=timezone.now(),

@@ -26,6 +26,36 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
             self.end_headers()
             return
+        if self.path.startswith("/hop?to="):
+            # An allowed address that redirects wherever it is told (Playwright's route
+            # handler never saw such hops; the guard proxy does).
+            from urllib.parse import unquote
+
+            self.send_response(302)
+            self.send_header("Location", unquote(self.path.partition("to=")[2]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/ssrf.html?target="):
+            # A page on the allowed host whose frame and image go through /hop to `target`,
+            # and one image straight at it.
+            from urllib.parse import quote, unquote
+
+            target = unquote(self.path.partition("target=")[2])
+            body = (
+                "<!doctype html><html lang=sv><head><meta charset=utf-8><title>SSRF</title>"
+                "</head><body><h1>Sidan med inbäddningar</h1>"
+                f'<iframe src="/hop?to={quote(target + "/frame", safe="")}"></iframe>'
+                f'<img src="/hop?to={quote(target + "/image.png", safe="")}" alt="">'
+                f'<img src="{target}/direct.png" alt="">'
+                "<p>Slut på sidan</p></body></html>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path.startswith("/redirect-home"):
             self.send_response(302)
             self.send_header("Location", "/index.html")
@@ -72,6 +102,37 @@ def test_site_server(test_site_root):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _RecordingHandler(http.server.BaseHTTPRequestHandler):
+    """A server that must never be reached: it records every request it gets."""
+
+    hits: list[str] = []
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).hits.append(self.path)
+        body = b"INTERNT HEMLIGT"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def refused_server():
+    """A server on 127.0.0.2 (loopback, not in CAPTURE_ALLOWED_PRIVATE_HOSTS); yields its
+    address and the list of requests it received."""
+    _RecordingHandler.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _RecordingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.2:{server.server_address[1]}", _RecordingHandler.hits
     server.shutdown()
     server.server_close()
 

@@ -157,3 +157,62 @@ def test_browser_waits_for_what_a_script_fetches_during_the_settle_delay(test_si
     page = capturing.capture_with_browser(f"{test_site}/late.html", cookie_selectors=[])
 
     assert "Sent inlägg från flödet" in page.text
+
+
+@pytest.mark.browser
+def test_browser_requests_through_redirects_and_direct_to_refused_hosts_never_arrive(
+    test_site, refused_server
+):
+    """Issue 5 "Fetching is safe": an allowed page whose iframe and image redirect to a
+    refused address (127.0.0.2 is loopback and not listed in CAPTURE_ALLOWED_PRIVATE_HOSTS),
+    and an image straight at it. Chromium goes through the guard proxy, which checks every
+    hop, so the server there is never reached; the capture still succeeds without it."""
+    from urllib.parse import quote
+
+    from archive import capture as capturing
+
+    target, hits = refused_server
+    page = capturing.capture_with_browser(
+        f"{test_site}/ssrf.html?target={quote(target, safe='')}", cookie_selectors=[]
+    )
+
+    assert hits == []
+    assert "Sidan med inbäddningar" in page.text and "Slut på sidan" in page.text
+    assert "INTERNT HEMLIGT" not in page.text
+    assert page.http_status == 200
+
+
+@pytest.mark.browser
+def test_guard_proxy_refuses_refused_hosts_and_pins_the_checked_address(
+    test_site, refused_server
+):
+    """The proxy itself: plain HTTP and CONNECT to a refused host get 403 and never
+    connect; an allowed host is forwarded."""
+    import http.client
+
+    from nykvarn_sm.lib.capture_proxy import GuardProxy
+
+    target, hits = refused_server
+    refused_host = target.removeprefix("http://")
+    with GuardProxy() as proxy:
+        port = int(proxy.url.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", f"{target}/x")
+        assert conn.getresponse().status == 403
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("CONNECT", refused_host)
+        assert conn.getresponse().status == 403
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "http://169.254.169.254/latest/meta-data/")
+        assert conn.getresponse().status == 403
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", f"{test_site}/index.html")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert "Fritidsfabriken" in response.read().decode()
+        conn.close()
+    assert hits == []
+    assert len(proxy.refused) == 3
