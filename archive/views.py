@@ -159,8 +159,9 @@ def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Screenshots or a PDF print for a waiting or failed snapshot (login walls)."""
-    snapshot = get_object_or_404(Snapshot.objects.select_related("account"), pk=pk)
-    perms.require(request.user, "archive.view_snapshot", snapshot)
+    # 404 for whoever may not see the snapshot (a manager of another office learns nothing),
+    # 403 for whoever sees it but may not add to it (ARC-5).
+    snapshot = _snapshot(request, pk, "archive.view_snapshot")
     perms.require(request.user, "archive.request_snapshot", snapshot.account)
     if snapshot.status not in (Snapshot.Status.QUEUED, Snapshot.Status.FAILED):
         messages.info(request, _("Uttaget är redan lagrat eller under arbete."))

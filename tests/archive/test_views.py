@@ -206,3 +206,30 @@ def test_template_tag_lists_and_offers_form(
     assert "Beställ uttag" in html
     html = template.render(Context({"account": account, "user": archivist}))
     assert snap_a.download_name in html and "Beställ uttag" not in html
+
+
+def test_upload_outside_scope_is_404_and_inside_without_right_is_403(
+    client, manager_b, archivist, account_a
+):
+    from PIL import Image
+
+    waiting = Snapshot.objects.create(
+        account=account_a,
+        period="2026-H1",
+        context=Snapshot.Context.PERIODIC,
+        source_url=account_a.url,
+        method=Snapshot.Method.UPLOAD,
+    )
+    url = reverse("archive:upload", args=[waiting.pk])
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, "PNG")
+    buffer.name = "sida.png"
+    # Another office's manager may not even learn that the snapshot exists.
+    client.force_login(manager_b)
+    buffer.seek(0)
+    assert client.post(url, {"files": [buffer]}).status_code == 404
+    # The archivist sees it but does not add uploads.
+    client.force_login(archivist)
+    buffer.seek(0)
+    assert client.post(url, {"files": [buffer]}).status_code == 403
+    assert not waiting.sources.exists()
