@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -109,11 +110,11 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
-def office_zip(request: HttpRequest) -> FileResponse:
+def office_zip(request: HttpRequest) -> HttpResponse:
     """An office's stored files for a period as one ZIP, with a SHA-256 manifest (ARC-2).
 
     The manifest is in sha256sum's format, so `sha256sum -c manifest-sha256.txt` checks the
-    unpacked files.
+    unpacked files; it carries the checksums recorded when each file was stored.
     """
     office = get_object_or_404(Department, pk=request.GET.get("office") or 0)
     perms.require(request.user, "archive.browse")
@@ -127,18 +128,43 @@ def office_zip(request: HttpRequest) -> FileResponse:
         .filter(account__department_id__in=Department.descendant_ids({office.pk}), period=period)
         .order_by("file_name")
     )
+    storage = archive_storage()
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
     lines = []
+    problems: list[str] = []
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
         for snapshot in snapshots:
+            if not storage.exists(snapshot.file_name):
+                problems.append(_("%(name)s (saknas)") % {"name": snapshot.file_name})
+                continue
             digest = hashlib.sha256()
             with archive.open(snapshot.download_name, "w", force_zip64=True) as entry:
                 for chunk in iter_chunks(snapshot.file_name):
                     digest.update(chunk)
                     entry.write(chunk)
-            # The file is read once: what goes in the ZIP is what the manifest describes.
-            lines.append(f"{digest.hexdigest()}  {snapshot.download_name}\n")
+            # The file is read once: what goes in the ZIP is what was checked here.
+            if digest.hexdigest() != snapshot.sha256:
+                problems.append(_("%(name)s (ändrad)") % {"name": snapshot.file_name})
+                continue
+            lines.append(f"{snapshot.sha256}  {snapshot.download_name}\n")
         archive.writestr("manifest-sha256.txt", "".join(lines).encode("utf-8"))
+    if problems:
+        # Refuse the whole ZIP rather than ship part of it: an office's delivery for a
+        # period that silently lacks a file looks complete to whoever receives it, and a
+        # changed file must never travel with a manifest that vouches for it. The files
+        # are named so that the archivist can restore them (ARC-2; issue 5 "fixity").
+        spool.close()
+        messages.error(
+            request,
+            _(
+                "ZIP-filen skapades inte: %(count)d filer stämmer inte med sina registrerade "
+                "kontrollsummor: %(files)s. Kör kontrollen av kontrollsummor "
+                "(python manage.py verify_archive) och återställ filerna från säkerhetskopian "
+                "innan perioden laddas ner."
+            )
+            % {"count": len(problems), "files": "; ".join(problems)},
+        )
+        return redirect(f"{reverse('archive:list')}?office={office.pk}&period={period}")
     spool.seek(0)
     name = f"{clean_part(office.name)} {period}.zip"
     return FileResponse(spool, as_attachment=True, filename=name, content_type="application/zip")

@@ -100,6 +100,29 @@ def test_office_zip_has_files_and_manifest(client, archivist, snap_a, snap_b):
         assert hashlib.sha256(archive.read(snap_a.download_name)).hexdigest() == snap_a.sha256
 
 
+def test_office_zip_refuses_changed_or_missing_files_and_names_them(client, archivist, account_a):
+    from django.core.files.storage import storages
+
+    good = stored_snapshot(account_a)
+    tampered = stored_snapshot(account_a, context=Snapshot.Context.MANUAL)
+    path = storages["archive"].path(tampered.file_name)
+    with open(path, "ab") as handle:
+        handle.write(b"\n% tampered")
+    client.force_login(archivist)
+    office = good.account.department.parent
+    url = reverse("archive:office_zip")
+    response = client.get(url, {"office": office.pk, "period": good.period})
+    assert response.status_code == 302
+    assert response["Content-Type"] != "application/zip"
+    message = [str(m) for m in response.wsgi_request._messages][0]
+    assert f"{tampered.file_name} (ändrad)" in message and "verify_archive" in message
+    assert good.file_name not in message
+
+    storages["archive"].delete(tampered.file_name)
+    response = client.get(url, {"office": office.pk, "period": good.period}, follow=True)
+    assert f"{tampered.file_name} (saknas)" in response.content.decode()
+
+
 def test_office_zip_refused_outside_scope(client, manager_b, snap_a):
     client.force_login(manager_b)
     office = snap_a.account.department.parent
