@@ -1,13 +1,29 @@
 """The communications office's admin for the register (REG-1).
 
-The state is never edited here: it is read-only, and the transitions are admin actions
-that call the same registry.services functions as the browser views (permission, audit
-event, e-mail). Requests are created in the browser form, which carries the checklist.
+Design: the admin changes nothing by itself. Every change goes through registry.services,
+which checks the rules and writes the audit event in the same transaction:
+
+- The state is read-only; the transitions are admin actions calling the same services as
+  the browser views (permission, audit event, e-mail).
+- People (owner, deputies, substitutes, credential holders, where the credentials are kept)
+  and assignments (uppdrag) are shown read-only, with a link to the account's people page
+  in the browser, whose forms call the people services. Those services hold the rules an
+  admin form can't: "en ställföreträdande måste alltid finnas" (REG-4), at least two
+  credential holders (REG-5), an uppdrag granted by the acting user (REG-4). Rebuilding
+  those forms here would be a second copy of the rules; a link is one click.
+- The department is read-only once submitted: the approval was that department's manager's.
+- What remains editable is routed by state: a draft's fields (checklist included) through
+  services.update_request; afterwards the checklist is decided and read-only, and only the
+  correctable fields (name, address, platform, central account, channel strategy) go through
+  services.correct_account and the posting target through services.set_posting_target.
+  A closed account is read-only.
+- Platform configuration changes (domains decide what is "official") are audited here.
+- Requests are created in the browser form, which carries the checklist.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,10 +32,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdminMixin
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import AuditEvent
 from registry import services
 from registry.forms import AccountURLMixin, HttpsURLField
 from registry.models import (
@@ -37,25 +56,65 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+def _people_link(account: SocialAccount) -> str:
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("registry:people", args=[account.pk]),
+        _("Ändra ansvariga, ersättare, behörigheter och uppdrag på kontots personsida"),
+    )
+
+
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
+    """Configuration; a platform's domains decide which addresses are official (REG-7)."""
+
     list_display = ["name", "slug", "login_wall", "position"]
     list_editable = ["position"]
     search_fields = ["name", "domains"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def _audit(self, request: HttpRequest, obj: Platform, verb: str, message: Any) -> None:
+        # Written by the admin's log hooks, inside the change view's transaction.
+        AuditEvent.record(
+            actor=request.user,  # type: ignore[arg-type]  # the admin requires a User
+            action=f"registry.platform_{verb}",
+            target=obj,
+            details={"change": str(message), "domains": obj.domains},
+        )
 
-class SubstituteInline(admin.TabularInline):
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)
+        self._audit(request, obj, "added", entry.get_change_message())
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)
+        self._audit(request, obj, "changed", entry.get_change_message())
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, "deleted", "")
+        return super().log_deletions(request, queryset)
+
+
+class SubstituteInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Shown only: services.add_substitute / remove_substitute on the people page (REG-4)."""
+
     model = Substitute
     fk_name = "account"
     extra = 0
-    autocomplete_fields = ["user", "stands_in_for"]
+    fields = ["user", "stands_in_for", "starts_on", "ends_on"]
+    verbose_name_plural = _("ersättare (ändras på kontots personsida)")
 
 
-class CredentialHolderInline(admin.TabularInline):
+class CredentialHolderInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Shown only: at least two must remain (REG-5), which the services check."""
+
     model = CredentialHolder
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user"]
+    verbose_name_plural = _("har inloggningsuppgifterna (ändras på kontots personsida)")
 
 
 class AssignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -69,6 +128,51 @@ class FollowerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FollowerNotice
     extra = 0
     fields = ["published_on", "text", "recorded_by"]
+
+
+CHECKLIST_FIELDS = (
+    "purpose",
+    "goals",
+    "message",
+    "target_group",
+    "channel_motivation",
+    "is_organisation_page",
+    "terms_reviewed_by",
+    "terms_reviewed_on",
+    "it_needs",
+    "resources",
+    "monitoring",
+    "sender",
+    "risks",
+    "records_routines",
+    "crisis_use",
+    "marketing",
+    "neutrality_confirmed",
+    "info_prohibited_content",
+    "info_violation_handling",
+    "info_authority_identity",
+    "info_purpose",
+    "info_public_record",
+)
+ALWAYS_READ_ONLY = (
+    "state",
+    "people_page",
+    "owner",
+    "deputy_names",
+    "credentials_location",
+    "submitted_at",
+    "manager_approved_by",
+    "manager_approved_at",
+    "rejection_reason",
+    "activated_by",
+    "activated_at",
+    "closing_planned_on",
+    "closing_reason",
+    "closing_started_at",
+    "closed_at",
+    "created_by",
+    "created_at",
+)
 
 
 class SocialAccountAdminForm(AccountURLMixin, forms.ModelForm):
@@ -160,55 +264,16 @@ class SocialAccountAdmin(admin.ModelAdmin):
     list_filter = ["state", "platform", "department", "is_central"]
     search_fields = ["name", "url", "owner__full_name", "department__name"]
     list_select_related = ["platform", "department", "owner"]
-    autocomplete_fields = ["owner", "deputies", "terms_reviewed_by", "department"]
-    readonly_fields = [
-        "state",
-        "submitted_at",
-        "manager_approved_by",
-        "manager_approved_at",
-        "rejection_reason",
-        "activated_by",
-        "activated_at",
-        "closing_started_at",
-        "closed_at",
-        "created_by",
-        "created_at",
-    ]
+    autocomplete_fields = ["terms_reviewed_by", "department"]
     inlines = [SubstituteInline, CredentialHolderInline, AssignmentInline, FollowerNoticeInline]
     actions = ["approve_as_manager", "reject", "activate", "start_closing", "close"]
     fieldsets = (
         (None, {"fields": ("platform", "name", "url", "department", "state", "is_central")}),
-        (_("Ansvariga (REG-4, REG-5)"), {"fields": ("owner", "deputies", "credentials_location")}),
         (
-            _("Checklista, Bilaga 2"),
-            {
-                "classes": ("collapse",),
-                "fields": (
-                    "purpose",
-                    "goals",
-                    "message",
-                    "target_group",
-                    "channel_motivation",
-                    "is_organisation_page",
-                    "terms_reviewed_by",
-                    "terms_reviewed_on",
-                    "it_needs",
-                    "resources",
-                    "monitoring",
-                    "sender",
-                    "risks",
-                    "records_routines",
-                    "crisis_use",
-                    "marketing",
-                    "neutrality_confirmed",
-                    "info_prohibited_content",
-                    "info_violation_handling",
-                    "info_authority_identity",
-                    "info_purpose",
-                    "info_public_record",
-                ),
-            },
+            _("Ansvariga (REG-4, REG-5)"),
+            {"fields": ("people_page", "owner", "deputy_names", "credentials_location")},
         ),
+        (_("Checklista, Bilaga 2"), {"classes": ("collapse",), "fields": CHECKLIST_FIELDS}),
         (_("Periodicitet (REG-6)"), {"fields": ("posts_per_week", "annual_plan")}),
         (
             _("Beslut"),
@@ -232,6 +297,31 @@ class SocialAccountAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Set by transitions, or people changed only through the people services (REG-4, REG-5).
+        fields = [*ALWAYS_READ_ONLY]
+        if obj is not None and obj.state != SocialAccount.State.DRAFT:
+            # Submitted: the manager approved these answers and this department (REG-2, REG-3).
+            fields += ["department", *CHECKLIST_FIELDS]
+        return fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SocialAccount]:
+        return super().get_queryset(request).prefetch_related("deputies")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A closed account is the record of what was (REG-9); nothing about it changes.
+        if obj is not None and obj.state == SocialAccount.State.CLOSED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=_("Personer"))
+    def people_page(self, obj: SocialAccount) -> str:
+        return _people_link(obj)
+
+    @admin.display(description=_("Ställföreträdande"))
+    def deputy_names(self, obj: SocialAccount) -> str:
+        return ", ".join(str(d) for d in obj.deputies.all()) or "–"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A request is made in the browser form, which carries the Bilaga 2 checklist.
         return False
@@ -241,8 +331,32 @@ class SocialAccountAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: SocialAccount, form: Any, change: bool) -> None:
-        obj.normalized_url = services.normalised(obj.url)
-        super().save_model(request, obj, form, change)
+        """Route the form's changes to the service for the account's state (see module doc).
+
+        Django calls this inside the change view's transaction; each service writes its
+        audit event there too. `obj` carries the form's values; the services get the stored
+        account and the changed fields only.
+        """
+        by = cast("AuthenticatedHttpRequest", request).user  # the admin requires a User
+        account = SocialAccount.objects.select_for_update().get(pk=obj.pk)
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changed:
+            return
+        if account.state == SocialAccount.State.DRAFT:
+            services.update_request(
+                account=account, by=by, fields=changed, deputies=account.deputies.all()
+            )
+            return
+        target = {k: changed.pop(k) for k in ("posts_per_week", "annual_plan") if k in changed}
+        if changed:
+            services.correct_account(account=account, by=by, fields=changed)
+        if target:
+            services.set_posting_target(
+                account=account,
+                by=by,
+                posts_per_week=target.get("posts_per_week", account.posts_per_week),
+                annual_plan=target.get("annual_plan", account.annual_plan),
+            )
 
     @admin.action(description=_("Godkänn som verksamhetschef"))
     def approve_as_manager(
@@ -310,35 +424,52 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "granted_by", "granted_on", "revoked_at"]
+class AssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Assignments (uppdrag) are listed, searched and revoked here, never written here.
+
+    An uppdrag records who granted it (REG-4); services.grant_assignment always takes the
+    acting user, so a form with a free granted_by field can't exist. They are granted on
+    an account's people page in the browser (linked from each row), for one or several
+    accounts, and revoked here with the action, which calls the service.
+    """
+
+    list_display = ["user", "granted_by", "granted_on", "revoked_at", "people_pages"]
     list_filter = ["granted_on", "revoked_at", "accounts__department"]
     search_fields = ["user__full_name", "user__email", "note"]
     list_select_related = ["user", "granted_by"]
-    autocomplete_fields = ["user", "granted_by", "accounts"]
-    readonly_fields = ["revoked_at", "revoked_by"]
     actions = ["revoke"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # revoked, never deleted
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return super().get_queryset(request).prefetch_related("accounts")
+
+    @admin.display(description=_("Konton (personsida)"))
+    def people_pages(self, obj: Assignment) -> str:
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("registry:people", args=[a.pk]), a.name) for a in obj.accounts.all()),
+        )
 
     @admin.action(description=_("Återkalla uppdrag"))
     def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Assignment]) -> None:
+        ok = 0
         for assignment in queryset:
             try:
                 services.revoke_assignment(assignment=assignment, by=request.user)
             except (TransitionRefused, PermissionDenied) as error:
                 self.message_user(request, f"{assignment}: {error}", messages.ERROR)
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, _("%(n)s uppdrag återkallade.") % {"n": ok})
 
 
 @admin.register(ActivityEntry)
-class ActivityEntryAdmin(admin.ModelAdmin):
+class ActivityEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Entered in the browser or imported through the services, with who did it (REG-6)."""
+
     list_display = ["account", "week_start", "posts", "entered_by", "entered_at"]
     list_filter = ["account__platform", "account__department"]
     search_fields = ["account__name"]
     list_select_related = ["account", "account__platform", "entered_by"]
     date_hierarchy = "week_start"
-    readonly_fields = ["entered_by", "entered_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # entered in the browser or imported, with the person who did it

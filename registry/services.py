@@ -270,6 +270,46 @@ def close(*, account: SocialAccount, by: User) -> SocialAccount:
     return account
 
 
+# Fields the communications office may correct on a submitted, approved or active account
+# (a renamed page, a moved address, the agreed channel strategy). Not the state, not the
+# department (the approval was its manager's), not the people, not the decided checklist.
+CORRECTABLE_FIELDS = frozenset({"platform", "name", "url", "is_central", "channel_strategy"})
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+@transaction.atomic
+def correct_account(*, account: SocialAccount, by: User, fields: dict[str, Any]) -> SocialAccount:
+    """Correct the record of an account that is past the draft (REG-1), with an audit event.
+
+    Only the communications office, which anchors accounts ("registry.activate"), corrects
+    them; a closed account is the record of what was and stays as it is.
+    """
+    _check(by, "registry.activate", account)
+    unknown = set(fields) - CORRECTABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not correctable here: {sorted(unknown)}")
+    if account.state == SocialAccount.State.CLOSED:
+        raise TransitionRefused(_("Ett avslutat konto ändras inte."))
+    changes = {
+        name: {"before": _plain(getattr(account, name)), "after": _plain(value)}
+        for name, value in fields.items()
+        if getattr(account, name) != value
+    }
+    if not changes:
+        return account
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.normalized_url = normalised(account.url)
+    account.save(update_fields=[*fields, "normalized_url", "updated_at"])
+    AuditEvent.record(
+        actor=by, action="registry.account_corrected", target=account, details=changes
+    )
+    return account
+
+
 # --- REG-4 and REG-5: people --------------------------------------------------------------
 
 
