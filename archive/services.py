@@ -48,7 +48,35 @@ def _queue(snapshot: Snapshot) -> None:
     capture_snapshot.delay_on_commit(snapshot.pk)  # type: ignore[attr-defined]
 
 
-@transaction.atomic
+def _save_upload_files(uploads: list[UploadedFile]) -> list[tuple[str, UploadedFile]]:
+    """Write uploaded files to storage before any transaction opens (no slow I/O inside
+    one); return (stored name, upload) pairs for the rows."""
+    field = SnapshotSource._meta.get_field("file")
+    saved: list[tuple[str, UploadedFile]] = []
+    for upload in uploads:
+        name = field.generate_filename(None, upload.name or "underlag")  # type: ignore[attr-defined,arg-type]
+        saved.append((field.storage.save(name, upload, max_length=field.max_length), upload))  # type: ignore[attr-defined]
+    return saved
+
+
+def _discard_files(saved: list[tuple[str, UploadedFile]]) -> None:
+    """The transaction that was to record them failed: no orphans left behind."""
+    storage = SnapshotSource._meta.get_field("file").storage  # type: ignore[attr-defined]
+    for name, _upload in saved:
+        storage.delete(name)
+
+
+def _add_sources(snapshot: Snapshot, saved: list[tuple[str, UploadedFile]], start: int) -> None:
+    for position, (name, upload) in enumerate(saved, start=start):
+        SnapshotSource.objects.create(
+            snapshot=snapshot,
+            file=name,
+            original_name=(upload.name or "")[:255],
+            content_type=upload.content_type or "",
+            position=position,
+        )
+
+
 def request_snapshot(
     *,
     account: SocialAccount,
@@ -61,9 +89,30 @@ def request_snapshot(
 ) -> Snapshot:
     """Ask for a snapshot of an account's page now; with `uploads`, made from those files.
 
-    ARC-1 "före större förändringar"; uploads are for pages behind a login wall.
+    ARC-1 "före större förändringar"; uploads are for pages behind a login wall. The files
+    are written first, then one short transaction records them.
     """
-    uploads = list(uploads)
+    saved = _save_upload_files(list(uploads))
+    try:
+        return _request_snapshot(
+            account=account, context=context, by=by, via=via, note=note, saved=saved, queue=queue
+        )
+    except Exception:
+        _discard_files(saved)
+        raise
+
+
+@transaction.atomic
+def _request_snapshot(
+    *,
+    account: SocialAccount,
+    context: str,
+    by: User | None,
+    via: str,
+    note: str,
+    saved: list[tuple[str, UploadedFile]],
+    queue: bool,
+) -> Snapshot:
     snapshot = Snapshot.objects.create(
         account=account,
         period=period_for(timezone.localdate()),
@@ -72,21 +121,14 @@ def request_snapshot(
         requested_by=by,
         requested_via=via,
         source_url=account.url,
-        method=Snapshot.Method.UPLOAD if uploads else "",
+        method=Snapshot.Method.UPLOAD if saved else "",
     )
-    for position, upload in enumerate(uploads):
-        SnapshotSource.objects.create(
-            snapshot=snapshot,
-            file=upload,
-            original_name=(upload.name or "")[:255],
-            content_type=upload.content_type or "",
-            position=position,
-        )
+    _add_sources(snapshot, saved, 0)
     AuditEvent.record(
         actor=by,
         action="archive.snapshot_requested",
         target=snapshot,
-        details={"account": account.pk, "context": context, "uploads": len(uploads), "via": via},
+        details={"account": account.pk, "context": context, "uploads": len(saved), "via": via},
     )
     if queue:
         _queue(snapshot)
@@ -165,23 +207,28 @@ def retry_snapshot(*, snapshot: Snapshot, by: User) -> bool:
     return True
 
 
-@transaction.atomic
 def add_uploads(*, snapshot: Snapshot, uploads: Iterable[UploadedFile], by: User) -> Snapshot:
-    """Attach screenshots or a PDF print to a waiting snapshot (login walls) and queue it."""
-    count = snapshot.sources.count()
-    uploads = list(uploads)
-    for position, upload in enumerate(uploads, start=count):
-        SnapshotSource.objects.create(
-            snapshot=snapshot,
-            file=upload,
-            original_name=(upload.name or "")[:255],
-            content_type=upload.content_type or "",
-            position=position,
-        )
+    """Attach screenshots or a PDF print to a waiting snapshot (login walls) and queue it.
+
+    The files are written first, then one short transaction records them.
+    """
+    saved = _save_upload_files(list(uploads))
+    try:
+        return _add_uploads(snapshot=snapshot, saved=saved, by=by)
+    except Exception:
+        _discard_files(saved)
+        raise
+
+
+@transaction.atomic
+def _add_uploads(
+    *, snapshot: Snapshot, saved: list[tuple[str, UploadedFile]], by: User
+) -> Snapshot:
+    _add_sources(snapshot, saved, snapshot.sources.count())
     Snapshot.objects.filter(pk=snapshot.pk).update(method=Snapshot.Method.UPLOAD)
     snapshot.retry()  # a failed one gets a fresh budget; a queued one stays queued
     AuditEvent.record(
-        actor=by, action="archive.uploads_added", target=snapshot, details={"files": len(uploads)}
+        actor=by, action="archive.uploads_added", target=snapshot, details={"files": len(saved)}
     )
     _queue(snapshot)
     return snapshot
@@ -373,16 +420,43 @@ def _record_failure(snapshot: Snapshot, reason: str) -> None:
 # --- fixity ------------------------------------------------------------------------------------
 
 
-def verify_archive(*, triggered_by: str, alert: bool = False) -> FixityCheck:
+def claim_fixity_run(run_key: str, *, triggered_by: str) -> FixityCheck | None:
+    """Take the fixity check run `run_key` (e.g. "2026-11"); None if it is not ours.
+
+    The broker may deliver the monthly message again while the check still runs (Redis
+    visibility timeout): the unique run_key makes the second delivery do nothing. A run
+    whose worker died (unfinished and older than the task's hard time limit) is taken
+    again with a conditional UPDATE, so that a month is never left unchecked.
+    """
+    from django.conf import settings
+
+    try:
+        with transaction.atomic():
+            return FixityCheck.objects.create(run_key=run_key, triggered_by=triggered_by)
+    except IntegrityError:
+        pass
+    stale = timezone.now() - dt.timedelta(seconds=settings.ARCHIVE_VERIFY_TIME_LIMIT)
+    now = timezone.now()
+    taken = FixityCheck.objects.filter(
+        run_key=run_key, finished_at__isnull=True, started_at__lt=stale
+    ).update(started_at=now, files_checked=0, problems=[])
+    return FixityCheck.objects.get(run_key=run_key) if taken else None
+
+
+def verify_archive(
+    *, triggered_by: str, alert: bool = False, check: FixityCheck | None = None
+) -> FixityCheck:
     """Recompute the SHA-256 of every stored file; record and report missing or changed ones.
 
     Issue 5 "Storage, naming, fixity". The reading happens outside any transaction; each
     snapshot's result is written as it is found. With `alert`, the communications office
-    and the archivists are told by e-mail when something is wrong.
+    and the archivists are told by e-mail when something is wrong. `check`: a run already
+    claimed (claim_fixity_run); otherwise a new one is recorded.
     """
     from archive.storage import archive_storage, sha256_of
 
-    check = FixityCheck.objects.create(triggered_by=triggered_by)
+    if check is None:
+        check = FixityCheck.objects.create(triggered_by=triggered_by)
     storage = archive_storage()
     problems: list[dict[str, Any]] = []
     count = 0

@@ -183,9 +183,7 @@ def test_browser_requests_through_redirects_and_direct_to_refused_hosts_never_ar
 
 
 @pytest.mark.browser
-def test_guard_proxy_refuses_refused_hosts_and_pins_the_checked_address(
-    test_site, refused_server
-):
+def test_guard_proxy_refuses_refused_hosts_and_pins_the_checked_address(test_site, refused_server):
     """The proxy itself: plain HTTP and CONNECT to a refused host get 403 and never
     connect; an allowed host is forwarded."""
     import http.client
@@ -216,3 +214,48 @@ def test_guard_proxy_refuses_refused_hosts_and_pins_the_checked_address(
         conn.close()
     assert hits == []
     assert len(proxy.refused) == 3
+
+
+def test_uploaded_files_are_written_before_the_transaction(account_b, operator, monkeypatch):
+    """No slow I/O inside a transaction: the files are on disk before the rows' transaction
+    opens (request_snapshot and add_uploads), and the behaviour stays the same."""
+    from django.db import connection
+
+    from archive.models import SnapshotSource
+
+    storage = SnapshotSource._meta.get_field("file").storage
+    baseline = len(connection.atomic_blocks)  # the test's own transaction
+    depths: list[int] = []
+    from django.core.files.storage import FileSystemStorage
+
+    original = FileSystemStorage._save
+
+    def recording_save(self, name, content):
+        depths.append(len(connection.atomic_blocks) - baseline)
+        return original(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", recording_save)
+    image = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), "white").save(image, "PNG")
+    snapshot = services.request_snapshot(
+        account=account_b,
+        context=Snapshot.Context.BEFORE_CHANGE,
+        by=operator,
+        uploads=[SimpleUploadedFile("ett.png", image.getvalue(), "image/png")],
+        queue=False,
+    )
+    services.add_uploads(
+        snapshot=snapshot,
+        uploads=[SimpleUploadedFile("två.png", image.getvalue(), "image/png")],
+        by=operator,
+    )
+    assert depths == [0, 0]
+    sources = list(snapshot.sources.all())
+    assert [s.original_name for s in sources] == ["ett.png", "två.png"]
+    assert [s.position for s in sources] == [0, 1]
+    assert all(storage.exists(s.file.name) for s in sources)
+    assert sources[0].file.name.startswith("arkiv-underlag/")
+    snapshot.refresh_from_db()
+    assert snapshot.method == Snapshot.Method.UPLOAD and snapshot.status == Snapshot.Status.QUEUED
