@@ -40,6 +40,21 @@ class SnapshotQuerySet(models.QuerySet["Snapshot"]):
             return self
         return self.filter(account__department_id__in=scope)
 
+    def with_sources_flag(self) -> SnapshotQuerySet:
+        """Annotate `has_sources`, so that `awaiting_upload` costs no query per row."""
+        return self.annotate(
+            has_sources=models.Exists(SnapshotSource.objects.filter(snapshot=models.OuterRef("pk")))
+        )
+
+    def awaiting_upload(self) -> SnapshotQuerySet:
+        """Queued snapshots of login-wall pages with nothing uploaded yet."""
+        return self.filter(
+            status=Snapshot.Status.QUEUED,
+            method=Snapshot.Method.UPLOAD,
+            account__platform__login_wall=True,
+            sources__isnull=True,
+        )
+
     def stored(self) -> SnapshotQuerySet:
         return self.filter(status=Snapshot.Status.STORED)
 
@@ -122,6 +137,9 @@ class Snapshot(models.Model):
     # Fixity: the last time verify_archive recomputed the checksum, and what it found.
     verified_at = models.DateTimeField(_("kontrollerad"), null=True, blank=True)
     fixity_ok = models.BooleanField(_("kontrollsumma stämmer"), null=True, blank=True)
+    # Login walls: the last day the people running the account were reminded to upload
+    # (archive.services.remind_waiting_uploads claims the day with a conditional UPDATE).
+    upload_reminded_on = models.DateField(_("påmind om uppladdning"), null=True, blank=True)
 
     objects = SnapshotQuerySet.as_manager()
 
@@ -169,6 +187,17 @@ class Snapshot(models.Model):
             self.Status.RENDERING,
             self.Status.VALIDATING,
         )
+
+    @property
+    def awaiting_upload(self) -> bool:
+        """Queued for a page behind a login wall with nothing uploaded yet: "väntar på
+        uppladdning" (ARC-1; the planner makes these for Facebook and Instagram)."""
+        if self.status != self.Status.QUEUED or self.method != self.Method.UPLOAD:
+            return False
+        has_sources = getattr(self, "has_sources", None)  # SnapshotQuerySet.with_sources_flag
+        if has_sources is None:
+            has_sources = self.sources.exists()
+        return not has_sources
 
     @property
     def download_name(self) -> str:
@@ -235,6 +264,9 @@ class FixityCheck(models.Model):
     files_checked = models.PositiveIntegerField(_("filer kontrollerade"), default=0)
     problems = models.JSONField(_("avvikelser"), default=list, blank=True)
     triggered_by = models.CharField(_("startad av"), max_length=60)
+    # The monthly task's run ("2026-11"): unique, so that a message the broker delivers
+    # again while the check still runs does nothing. Empty for checks run by hand.
+    run_key = models.CharField(_("körning"), max_length=20, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("kontroll av kontrollsummor")

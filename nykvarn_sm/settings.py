@@ -283,12 +283,19 @@ ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/j
 CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
 CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
 CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
+# The monthly fixity check (archive.tasks.verify_archive) reads every file: its own time
+# limit, in seconds.
+ARCHIVE_VERIFY_TIME_LIMIT = env.int("ARCHIVE_VERIFY_TIME_LIMIT", default=6 * 3600)
 # The kill test (tests/archive/test_kill_worker.py) restarts a worker with short limits; the
-# Redis visibility timeout must stay above the hard time limit, whatever it is set to.
+# Redis visibility timeout must stay above the longest task's hard time limit (the fixity
+# check's), whatever it is set to, or Redis hands a running task to a second worker.
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
-        env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_HARD_TIME_LIMIT + 300),
-        CELERY_TASK_HARD_TIME_LIMIT + 1,
+        env.int(
+            "CELERY_VISIBILITY_TIMEOUT",
+            default=max(CELERY_TASK_HARD_TIME_LIMIT, ARCHIVE_VERIFY_TIME_LIMIT) + 300,
+        ),
+        max(CELERY_TASK_HARD_TIME_LIMIT, ARCHIVE_VERIFY_TIME_LIMIT) + 1,
     )
 
 # --- moderation -----------------------------------------------------------------------------

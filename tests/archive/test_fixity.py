@@ -51,3 +51,57 @@ def test_changed_and_missing_files_fail_the_command_and_alert(
     assert {m.to[0] for m in mail.outbox} == {archivist.email, communications_officer.email}
     changed.refresh_from_db()
     assert changed.fixity_ok is False
+
+
+def test_monthly_task_run_twice_checks_once(
+    account_a, archivist, django_capture_on_commit_callbacks, settings
+):
+    """A message the broker delivers again while the check runs does nothing: the run is
+    claimed by its month."""
+    from django.utils import timezone
+
+    changed = stored_snapshot(account_a)
+    with open(storages["archive"].path(changed.file_name), "ab") as handle:
+        handle.write(b"\n% tampered")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert verify_task() == 1
+        assert verify_task() == -1
+    assert FixityCheck.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+    # A run whose worker died (unfinished, older than the limit) is taken again.
+    FixityCheck.objects.update(
+        finished_at=None,
+        started_at=timezone.now()
+        - timezone.timedelta(seconds=settings.ARCHIVE_VERIFY_TIME_LIMIT + 60),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert verify_task() == 1
+    assert FixityCheck.objects.count() == 1
+    assert FixityCheck.objects.get().finished_at is not None
+
+
+def test_visibility_timeout_is_above_the_longest_task_limit(settings):
+    from archive.tasks import verify_archive as task
+
+    assert task.time_limit == settings.ARCHIVE_VERIFY_TIME_LIMIT
+    # settings.py computes it for Redis; the rule it follows, for the settings module's value.
+    import importlib
+    import os
+
+    before = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+    try:
+        import nykvarn_sm.settings as module
+
+        reloaded = importlib.reload(module)
+        assert reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > (
+            reloaded.ARCHIVE_VERIFY_TIME_LIMIT
+        )
+    finally:
+        if before is None:
+            del os.environ["CELERY_BROKER_URL"]
+        else:
+            os.environ["CELERY_BROKER_URL"] = before
+        importlib.reload(module)
