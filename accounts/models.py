@@ -239,7 +239,12 @@ ACTION_LABELS = {
     "archive.snapshot_retried": _("Arkivuttag körs om"),
     "archive.uploads_added": _("Skärmdumpar uppladdade"),
     "archive.verified": _("Arkivet kontrollerat"),
+    "archive.upload_reminded": _("Påminnelse om uppladdning skickad"),
+    "registry.account_corrected": _("Kontouppgifter rättade"),
     # Changes made in the admin (accounts.admin.AuditedAdminMixin).
+    "registry.platform_added": _("Plattform skapad"),
+    "registry.platform_changed": _("Plattform ändrad"),
+    "registry.platform_deleted": _("Plattform raderad"),
     "accounts.user_added": _("Användare skapad"),
     "accounts.user_changed": _("Användare ändrad"),
     "accounts.user_deleted": _("Användare raderad"),

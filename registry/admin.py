@@ -36,9 +36,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdminMixin
+from accounts.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import AuditEvent
 from registry import services
 from registry.forms import AccountURLMixin, HttpsURLField
 from registry.models import (
@@ -65,7 +64,7 @@ def _people_link(account: SocialAccount) -> str:
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Configuration; a platform's domains decide which addresses are official (REG-7)."""
 
     list_display = ["name", "slug", "login_wall", "position"]
@@ -73,29 +72,8 @@ class PlatformAdmin(admin.ModelAdmin):
     search_fields = ["name", "domains"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def _audit(self, request: HttpRequest, obj: Platform, verb: str, message: Any) -> None:
-        # Written by the admin's log hooks, inside the change view's transaction.
-        AuditEvent.record(
-            actor=request.user,  # type: ignore[arg-type]  # the admin requires a User
-            action=f"registry.platform_{verb}",
-            target=obj,
-            details={"change": str(message), "domains": obj.domains},
-        )
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        entry = super().log_addition(request, obj, message)
-        self._audit(request, obj, "added", entry.get_change_message())
-        return entry
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        entry = super().log_change(request, obj, message)
-        self._audit(request, obj, "changed", entry.get_change_message())
-        return entry
-
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
-        for obj in queryset:
-            self._audit(request, obj, "deleted", "")
-        return super().log_deletions(request, queryset)
+    def audit_details(self, obj: Any) -> dict[str, Any]:
+        return {"domains": obj.domains}
 
 
 class SubstituteInline(ReadOnlyAdminMixin, admin.TabularInline):
