@@ -197,6 +197,68 @@ def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
     return created
 
 
+def remind_waiting_uploads(*, today: Any = None) -> int:
+    """E-mail the people running login-wall accounts whose snapshots wait for an upload.
+
+    ARC-1 "minst två gånger per år": the planner makes Facebook's and Instagram's periodic
+    snapshots QUEUED with nothing to capture (the pages need a login), so someone must
+    upload screenshots or a PDF print. The owner and deputies are told once a day at most
+    (the day is claimed with a conditional UPDATE, so a second run that day or a message
+    delivered twice tells nobody again); after ARCHIVE_UPLOAD_ESCALATE_DAYS of waiting the
+    communications office is told too. Returns the number of snapshots reminded about.
+    """
+    from django.conf import settings
+    from django.db.models import Q
+
+    from accounts.models import Role, User
+    from accounts.notify import notify
+
+    day = today or timezone.localdate()
+    not_today = Q(upload_reminded_on__isnull=True) | Q(upload_reminded_on__lt=day)
+    waiting = (
+        Snapshot.objects.awaiting_upload()
+        .filter(not_today)
+        .select_related("account__owner", "account__platform", "account__department")
+        .prefetch_related("account__deputies")
+        .distinct()
+        .order_by("pk")
+    )
+    office = list(
+        User.objects.filter(is_active=True, roles__code=Role.Code.COMMUNICATIONS).distinct()
+    )
+    reminded = 0
+    for snapshot in waiting:
+        with transaction.atomic():
+            if not Snapshot.objects.filter(not_today, pk=snapshot.pk).update(
+                upload_reminded_on=day
+            ):
+                continue  # another run reminded about it today
+            account = snapshot.account
+            waited = (day - timezone.localtime(snapshot.created_at).date()).days
+            escalated = waited >= settings.ARCHIVE_UPLOAD_ESCALATE_DAYS
+            people = [account.owner, *account.deputies.all()]
+            notify(
+                people + office if escalated else people,
+                subject=f"Arkivuttaget för {account.platform.name} {account.name} väntar "
+                "på uppladdning",
+                template="archive/email/upload_reminder.txt",
+                context={
+                    "snapshot": snapshot,
+                    "account": account,
+                    "waited": waited,
+                    "escalated": escalated,
+                },
+            )
+            AuditEvent.record(
+                actor=None,
+                action="archive.upload_reminded",
+                target=snapshot,
+                details={"days_waiting": waited, "escalated": escalated},
+            )
+        reminded += 1
+    return reminded
+
+
 @transaction.atomic
 def retry_snapshot(*, snapshot: Snapshot, by: User) -> bool:
     """Put a failed snapshot back in the queue; False if it was not failed."""

@@ -32,10 +32,13 @@ def capture_snapshot(self, snapshot_id: int) -> str:  # type: ignore[no-untyped-
 
 @shared_task
 def plan_snapshots() -> int:
-    """Daily: make sure every active account has its periodic snapshot (ARC-1)."""
-    from archive.services import plan_periodic_snapshots
+    """Daily: make sure every active account has its periodic snapshot (ARC-1), and remind
+    the people running login-wall accounts of snapshots waiting for their upload."""
+    from archive.services import plan_periodic_snapshots, remind_waiting_uploads
 
-    return len(plan_periodic_snapshots())
+    planned = len(plan_periodic_snapshots())
+    remind_waiting_uploads()
+    return planned
 
 
 @shared_task(

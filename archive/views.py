@@ -11,6 +11,7 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,9 +46,9 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
     scope = perms.archive_scope(request.user)
     form = SnapshotFilterForm(request.GET or None, scope=scope)
     snapshots = form.filter(
-        Snapshot.objects.visible_to(request.user).select_related(
-            "account__platform", "account__department", "requested_by"
-        )
+        Snapshot.objects.visible_to(request.user)
+        .select_related("account__platform", "account__department", "requested_by")
+        .with_sources_flag()
     )
     rows = list(snapshots[:PAGE_SIZE])
     offices = Department.objects.filter(
@@ -69,7 +70,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
                 .values_list("period", flat=True)
                 .distinct()[:12]
             ),
-            "any_running": any(s.in_progress for s in rows),
+            "any_running": any(s.in_progress and not s.awaiting_upload for s in rows),
             "last_check": FixityCheck.objects.first(),
         },
     )
@@ -84,6 +85,8 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "archive/snapshot_detail.html",
         {
             "snapshot": snapshot,
+            # Not refreshed every 5 s like work in progress: someone is to upload here.
+            "awaiting_upload": snapshot.awaiting_upload,
             "can_retry": perms.can(request.user, "archive.retry", snapshot),
             "can_upload": perms.can(request.user, "archive.request_snapshot", snapshot.account),
             "upload_form": UploadForm(),
@@ -110,7 +113,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_GET
-def office_zip(request: HttpRequest) -> HttpResponse:
+def office_zip(request: HttpRequest) -> HttpResponseBase:
     """An office's stored files for a period as one ZIP, with a SHA-256 manifest (ARC-2).
 
     The manifest is in sha256sum's format, so `sha256sum -c manifest-sha256.txt` checks the

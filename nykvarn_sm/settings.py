@@ -283,6 +283,9 @@ ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/j
 CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
 CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
 CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
+# Login walls (Facebook, Instagram): periodic snapshots wait for an upload; the owner and
+# deputies are reminded daily, the communications office too after this many days.
+ARCHIVE_UPLOAD_ESCALATE_DAYS = env.int("ARCHIVE_UPLOAD_ESCALATE_DAYS", default=14)
 # The monthly fixity check (archive.tasks.verify_archive) reads every file: its own time
 # limit, in seconds.
 ARCHIVE_VERIFY_TIME_LIMIT = env.int("ARCHIVE_VERIFY_TIME_LIMIT", default=6 * 3600)

@@ -19,7 +19,11 @@ def account_snapshots(account: Any, user: Any, limit: int = 10) -> dict[str, Any
 
     Two queries whatever the number of snapshots (ARC-1 "före större förändringar").
     """
-    snapshots = list(Snapshot.objects.filter(account=account).select_related("account")[:limit])
+    snapshots = list(
+        Snapshot.objects.filter(account=account)
+        .select_related("account")
+        .with_sources_flag()[:limit]
+    )
     # Whether one may see a snapshot depends only on its account: decide once.
     may_see = bool(snapshots) and perms.can(user, "archive.view_snapshot", snapshots[0])
     visible = snapshots if may_see else []
