@@ -293,10 +293,21 @@ def confidential_account_ids(user: Any) -> frozenset[int] | None:
     return result
 
 
+def is_restricted(record: Any) -> bool:
+    """Whether a record's or item's content is confidential (MOD-3). A removal record is
+    confidential when any record of its line of corrections is
+    (`RemovedPost.line_confidential`): a correction marked sekretess restricts the
+    original too. An incoming item has no corrections: its own flag decides."""
+    line = getattr(record, "line_confidential", None)
+    if line is not None:
+        return bool(line)
+    return bool(getattr(record, "confidential", False))
+
+
 def may_read_content(user: Any, record: Any) -> bool:
     """Whether the user may read a record's or item's content (it is not confidential, or
     the user is one of its confidential readers)."""
-    if not getattr(record, "confidential", False):
+    if not is_restricted(record):
         return True
     ids = confidential_account_ids(user)
     return ids is None or record.account_id in ids

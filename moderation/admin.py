@@ -7,6 +7,7 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +86,21 @@ class EvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):
         return obj is None or perms.may_read_content(request.user, obj)
 
 
+class LineConfidentialFilter(admin.SimpleListFilter):
+    """Sekretess as the pages decide it: per line of corrections (MOD-3)."""
+
+    title = _("sekretess")
+    parameter_name = "sekretess"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("ja")), ("0", _("nej"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("0", "1"):
+            return queryset.filter(_line_confidential=self.value() == "1")
+        return queryset
+
+
 @admin.register(RemovedPost)
 class RemovedPostAdmin(MaskedAdmin):
     list_display = [
@@ -93,11 +109,17 @@ class RemovedPostAdmin(MaskedAdmin):
         "account",
         "kind",
         "reason",
-        "confidential",
+        "shown_confidential",
         "registration_decision",
         "removed_by",
     ]
-    list_filter = ["reason", "confidential", "kind", "registration_decision", "account__department"]
+    list_filter = [
+        "reason",
+        LineConfidentialFilter,
+        "kind",
+        "registration_decision",
+        "account__department",
+    ]
     # No content field here: a search must not reveal what a restricted record says.
     search_fields = [
         "account__name",
@@ -113,7 +135,7 @@ class RemovedPostAdmin(MaskedAdmin):
         "account",
         "kind",
         "reason",
-        "confidential",
+        "shown_confidential",
         "posted_at",
         "removed_at",
         "removed_by",
@@ -125,16 +147,30 @@ class RemovedPostAdmin(MaskedAdmin):
         "sender_informed",
         "registration_decision",
         "corrects",
-        "correction_note",
+        "shown_correction_note",
         "source_incoming",
         "previous_hash",
         "record_hash",
     )
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RemovedPost]:
+        # Confidentiality is decided per line of corrections (MOD-3): one EXISTS in the
+        # changelist's query, no query per row.
+        return super().get_queryset(request).with_line_confidentiality()  # type: ignore[attr-defined]
+
+    @admin.display(description=_("sekretess"), boolean=True, ordering="_line_confidential")
+    def shown_confidential(self, obj: RemovedPost) -> bool:
+        return obj.line_confidential
+
     @admin.display(description=_("avsändare"))
     def shown_sender(self, obj: RemovedPost) -> Any:
         return self._masked(obj, f"{obj.sender_name} {obj.sender_profile_url}")
+
+    @admin.display(description=_("vad som rättas"))
+    def shown_correction_note(self, obj: RemovedPost) -> Any:
+        # The note says what was wrong, often in the content's own words (MOD-3).
+        return self._masked(obj, obj.correction_note) if obj.correction_note else ""
 
     @admin.display(description=_("adress till inlägget"))
     def shown_post_url(self, obj: RemovedPost) -> Any:

@@ -69,7 +69,7 @@ def csv_rows(records: Iterable[RemovedPost], user: Any) -> Iterable[list[str]]:
             r.removed_by.full_name,
             r.reason.label,
             r.reason.legal_reference,
-            _("ja") if r.confidential else _("nej"),
+            _("ja") if r.line_confidential else _("nej"),
             restricted(r.sender_name),
             restricted(r.sender_profile_url),
             restricted(r.post_url),

@@ -17,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +113,26 @@ class RemovedPostQuerySet(models.QuerySet["RemovedPost"]):
     def current(self) -> RemovedPostQuerySet:
         """Return the records that no later record corrects."""
         return self.filter(corrected_by__isnull=True)
+
+    def with_line_confidentiality(self) -> RemovedPostQuerySet:
+        """Annotate `_line_confidential`: whether any record of the row's line of
+        corrections (its first record and every correction of it) is confidential.
+
+        MOD-3, "Gallra otillåtna inlägg/kommentarer": marking a record confidential through
+        a correction must restrict the earlier versions too, or the original's page would
+        still show what the correction hides. Why an EXISTS and not a stored flag: records
+        can't be updated (MOD-1, append-only, triggers on PostgreSQL), so the original
+        can't be flagged when a later correction turns confidential; a side table written
+        at insert time would hold a decision outside the hash chain, where deleting one row
+        would quietly lift the restriction. The EXISTS reads only the hashed `confidential`
+        column of the line, is one subquery per list query (no per-row queries), and uses
+        the index on `original`.
+        """
+        if "_line_confidential" in self.query.annotations:
+            return self
+        root = Coalesce(OuterRef("original_id"), OuterRef("pk"))
+        line = RemovedPost.objects.filter(Q(pk=root) | Q(original_id=root), confidential=True)
+        return self.annotate(_line_confidential=Exists(line))
 
     def pending_registration(self) -> RemovedPostQuerySet:
         """Return current records decided "register" whose hand-off has no diarienummer."""
@@ -272,6 +293,25 @@ class RemovedPost(models.Model):
         return self.original or self
 
     @property
+    def line_confidential(self) -> bool:
+        """Whether this record's line of corrections holds a confidential record (MOD-3):
+        then every version of it is restricted. Read from the annotation of
+        `RemovedPostQuerySet.with_line_confidentiality()` when the row came from there
+        (lists ask no further queries); otherwise one query, remembered on the instance.
+        """
+        known = self.__dict__.get("_line_confidential")
+        if known is None:
+            if self.confidential or self.pk is None:
+                known = self.confidential
+            else:
+                root = self.original_id or self.pk
+                known = RemovedPost.objects.filter(
+                    Q(pk=root) | Q(original_id=root), confidential=True
+                ).exists()
+            self.__dict__["_line_confidential"] = known
+        return bool(known)
+
+    @property
     def current_registration(self) -> Registration | None:
         """Return the hand-off of this record's line of corrections, if registered.
 
@@ -284,11 +324,16 @@ class RemovedPost(models.Model):
             return None
 
 
-def evidence_path(instance: Evidence, filename: str) -> str:
-    # Named by content hash: a second upload of the same bytes can't overwrite the first,
-    # and FileSystemStorage never overwrites (it picks a new name instead).
+def evidence_name(sha256: str, filename: str) -> str:
+    """Return the content-addressed name an evidence file is stored under. A second upload
+    of the same bytes can't overwrite the first: FileSystemStorage never overwrites (it
+    picks a new name instead)."""
     suffix = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
-    return f"moderation/evidence/{instance.sha256[:2]}/{instance.sha256}.{suffix}"
+    return f"moderation/evidence/{sha256[:2]}/{sha256}.{suffix}"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    return evidence_name(instance.sha256, filename)
 
 
 class Evidence(models.Model):

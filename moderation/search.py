@@ -25,6 +25,12 @@ def _readable_only(qs: _QS, user: Any) -> _QS:
     ids = perms.confidential_account_ids(user)
     if ids is None:
         return qs
+    if hasattr(qs, "with_line_confidentiality"):
+        # Removal records: confidential when any record of their line of corrections is
+        # (MOD-3, accounts.permissions.is_restricted), so an original whose correction is
+        # marked sekretess is matched on nothing either.
+        qs = qs.with_line_confidentiality()
+        return qs.filter(Q(_line_confidential=False) | Q(account_id__in=ids))
     return qs.filter(Q(confidential=False) | Q(account_id__in=ids))
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +32,7 @@ from moderation.models import (
     RegistrationDecision,
     RemovalReason,
     RemovedPost,
+    evidence_name,
 )
 from moderation.workdays import WorkCalendar
 from registry.models import SocialAccount, Substitute
@@ -83,15 +86,76 @@ def _sha256_of(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
-def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[UploadedFile]) -> RemovedPost:
-    """Append one record to the organisation's chain. Call inside a transaction."""
-    reason: RemovalReason = fields["reason"]
+@dataclass(frozen=True)
+class StoredEvidence:
+    """An evidence file already on disk, waiting for its row in the log."""
+
+    name: str
+    sha256: str
+    size: int
+    original_name: str
+    content_type: str
+
+
+def _evidence_storage() -> Storage:
+    return Evidence._meta.get_field("file").storage  # type: ignore[union-attr]
+
+
+@contextmanager
+def _stored_evidence(
+    uploads: Sequence[UploadedFile], *, reason: RemovalReason
+) -> Iterator[list[StoredEvidence]]:
+    """Write the evidence files to storage before the chain is locked, and remove them
+    again if the block fails.
+
+    MOD-1: the disk write (screenshots can be megabytes) must not happen while the
+    ChainHead row is locked, or every removal of the organisation queues behind it (and
+    SQLite stays write-locked). So the files are stored first, under content-addressed
+    names, and the locked transaction only inserts rows. If that transaction fails, the
+    files this call wrote are deleted: removed content (often confidential) should not be
+    left on disk with no record that permission-checks it, and deleting is safe because
+    `Storage.save` never overwrites, so each name it returned belongs to this call alone
+    (an identical upload elsewhere got a name of its own). A crash between the two steps
+    leaves at worst an unreferenced file that nothing serves.
+    """
     if not reason.preserve_content:
         # MOD-2, Bilaga 1: "Reklam eller kommersiella budskap (tas bort men behöver ej
         # bevaras)" – the event is logged, the content and any screenshots are not kept.
+        uploads = ()
+    storage = _evidence_storage()
+    stored: list[StoredEvidence] = []
+    try:
+        for upload in uploads:
+            # Every received upload has a name and a size; the stubs allow None for any File.
+            assert upload.name is not None and upload.size is not None
+            sha = _sha256_of(upload)
+            name = storage.save(evidence_name(sha, upload.name), upload, max_length=300)
+            stored.append(
+                StoredEvidence(
+                    name=name,
+                    sha256=sha,
+                    size=upload.size,
+                    original_name=upload.name[:255],
+                    content_type=getattr(upload, "content_type", "") or "",
+                )
+            )
+        yield stored
+    except BaseException:
+        for item in stored:
+            storage.delete(item.name)
+        raise
+
+
+def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEvidence]) -> RemovedPost:
+    """Append one record to the organisation's chain. Call inside a transaction, with the
+    evidence files already stored (`_stored_evidence`): only rows are written under the
+    lock."""
+    reason: RemovalReason = fields["reason"]
+    if not reason.preserve_content:
+        # MOD-2, Bilaga 1 (see _stored_evidence): no content for advertising.
         fields = {**fields, "content": "", "content_preserved": False}
         evidence = []
-    hashes = [_sha256_of(f) for f in evidence]
+    hashes = [item.sha256 for item in evidence]
     chain, _created = ChainHead.objects.get_or_create(organisation=settings.ORGANISATION_NAME)
     # The lock that keeps the chain linear: whoever holds the head row takes the next
     # position; a concurrent insert waits here and then follows this record.
@@ -105,27 +169,21 @@ def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[UploadedFile
     )
     record.record_hash = record.compute_hash(hashes)
     record.save(force_insert=True)
-    for upload, sha in zip(evidence, hashes, strict=True):
-        # Every received upload has a name and a size; the stubs allow None for any File.
-        assert upload.name is not None and upload.size is not None
-        item = Evidence(
+    for item in evidence:
+        Evidence(
             removed_post=record,
-            original_name=upload.name[:255],
-            content_type=getattr(upload, "content_type", "") or "",
-            size=upload.size,
-            sha256=sha,
-        )
-        # Local disk; a rolled-back transaction leaves an unreferenced file, never a row
-        # without its file.
-        item.file.save(upload.name, upload, save=False)
-        item.save(force_insert=True)
+            file=item.name,
+            original_name=item.original_name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+        ).save(force_insert=True)
     ChainHead.objects.filter(pk=chain.pk).update(
         position=record.position, last_hash=record.record_hash
     )
     return record
 
 
-@transaction.atomic
 def log_removal(
     *,
     by: User,
@@ -150,9 +208,52 @@ def log_removal(
     """Log a removed post or comment with everything known about it (MOD-1).
 
     Given `incoming`, the incoming item is closed as unpublished (MOD-6, Bilaga 4).
+    Evidence files are stored first, outside the transaction (`_stored_evidence`); the
+    record, its evidence rows and the audit event are then written in one short atomic
+    transaction (`_log_removal`).
     """
-    if reason.confidential_by_default or registration_decision == RegistrationDecision.CONFIDENTIAL:
-        confidential = True
+    with _stored_evidence(evidence, reason=reason) as stored:
+        return _log_removal(
+            by=by,
+            account=account,
+            incoming=incoming,
+            evidence=stored,
+            fields={
+                "account": account,
+                "reason": reason,
+                "kind": kind,
+                "posted_at": posted_at,
+                "removed_at": removed_at,
+                "motivation": motivation,
+                "registration_decision": registration_decision,
+                "content": content,
+                "context": context,
+                "post_url": post_url,
+                "platform_post_id": platform_post_id,
+                "sender_name": sender_name,
+                "sender_profile_url": sender_profile_url,
+                "sender_informed": sender_informed,
+                "confidential": confidential,
+                "source_incoming": incoming,
+            },
+        )
+
+
+@transaction.atomic
+def _log_removal(
+    *,
+    by: User,
+    account: SocialAccount,
+    incoming: IncomingItem | None,
+    evidence: Sequence[StoredEvidence],
+    fields: dict[str, Any],
+) -> RemovedPost:
+    reason: RemovalReason = fields["reason"]
+    if (
+        reason.confidential_by_default
+        or fields["registration_decision"] == RegistrationDecision.CONFIDENTIAL
+    ):
+        fields = {**fields, "confidential": True}
     if incoming is not None:
         # Claim the item first: two people unpublishing the same comment at once must not
         # both close it (the loser's transaction rolls back, logging nothing).
@@ -165,28 +266,7 @@ def log_removal(
         IncomingItem.objects.filter(pk=incoming.pk, first_response_at__isnull=True).update(
             first_response_at=now
         )
-    record = _append(
-        by=by,
-        fields={
-            "account": account,
-            "reason": reason,
-            "kind": kind,
-            "posted_at": posted_at,
-            "removed_at": removed_at,
-            "motivation": motivation,
-            "registration_decision": registration_decision,
-            "content": content,
-            "context": context,
-            "post_url": post_url,
-            "platform_post_id": platform_post_id,
-            "sender_name": sender_name,
-            "sender_profile_url": sender_profile_url,
-            "sender_informed": sender_informed,
-            "confidential": confidential,
-            "source_incoming": incoming,
-        },
-        evidence=evidence,
-    )
+    record = _append(by=by, fields=fields, evidence=evidence)
     AuditEvent.record(
         actor=by,
         action="moderation.removal_logged",
@@ -225,7 +305,6 @@ CORRECTABLE_FIELDS = (
 )
 
 
-@transaction.atomic
 def correct_removal(
     *,
     by: User,
@@ -234,13 +313,36 @@ def correct_removal(
     changes: dict[str, Any],
     evidence: Sequence[UploadedFile] = (),
 ) -> RemovedPost:
-    """Append a record that corrects `record`; the original stays as it was (MOD-1)."""
+    """Append a record that corrects `record`; the original stays as it was (MOD-1).
+    New evidence files are stored before the short locked transaction, as in
+    `log_removal`."""
+    reason: RemovalReason = changes.get("reason") or record.reason
+    with _stored_evidence(evidence, reason=reason) as stored:
+        return _correct_removal(
+            by=by,
+            record=record,
+            correction_note=correction_note,
+            changes=changes,
+            evidence=stored,
+        )
+
+
+@transaction.atomic
+def _correct_removal(
+    *,
+    by: User,
+    record: RemovedPost,
+    correction_note: str,
+    changes: dict[str, Any],
+    evidence: Sequence[StoredEvidence],
+) -> RemovedPost:
     if RemovedPost.objects.filter(corrects=record).exists():
         raise ValueError("Only the current version of a record can be corrected.")
     fields = {name: getattr(record, name) for name in CORRECTABLE_FIELDS}
     fields.update({k: v for k, v in changes.items() if k in CORRECTABLE_FIELDS})
-    if record.confidential:
-        # Once confidential, a correction can't quietly lift the restriction.
+    if record.line_confidential:
+        # Once confidential, a correction can't quietly lift the restriction (MOD-3: the
+        # whole line of corrections is restricted anyway, see RemovedPost.line_confidential).
         fields["confidential"] = True
     fields.update(
         account=record.account,

@@ -56,14 +56,20 @@ def _mark(objs: Any, user: Any) -> Any:
 
 
 def _removals(user: Any) -> RemovedPostQuerySet:
-    return RemovedPost.objects.visible_to(user).select_related(
-        "account__platform",
-        "account__department",
-        "reason",
-        "removed_by",
-        "registration",
-        "original__registration",
-        "corrects",
+    # with_line_confidentiality: whether a record is restricted is decided per line of
+    # corrections (MOD-3), in the same query as the rows.
+    return (
+        RemovedPost.objects.visible_to(user)
+        .with_line_confidentiality()
+        .select_related(
+            "account__platform",
+            "account__department",
+            "reason",
+            "removed_by",
+            "registration",
+            "original__registration",
+            "corrects",
+        )
     )
 
 
@@ -269,6 +275,7 @@ def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         initial = {name: getattr(record, name) for name in services.CORRECTABLE_FIELDS}
         initial["reason"] = record.reason_id
+        initial["confidential"] = record.line_confidential
         for name in ("posted_at", "removed_at"):
             initial[name] = timezone.localtime(initial[name]).strftime("%Y-%m-%dT%H:%M")
         form = CorrectionForm(initial=initial)
@@ -485,7 +492,7 @@ def _render_item(
             "can_handle": can_handle and item.is_open and item.readable,
             "close_form": close_form or CloseIncomingForm(initial=_signature_initial(request.user)),
             "ack_form": ack_form or AcknowledgeForm(),
-            "removals": _mark(list(item.removals.all()), request.user),
+            "removals": _mark(list(item.removals.with_line_confidentiality()), request.user),
         },
         status=status,
     )

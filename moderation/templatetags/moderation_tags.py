@@ -23,6 +23,7 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
     removals = list(
         RemovedPost.objects.filter(account=account)
         .current()
+        .with_line_confidentiality()
         .select_related("reason")
         .order_by("-removed_at")[:RECENT]
     )
