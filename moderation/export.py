@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import permissions as perms
 from moderation.models import RemovedPost
 from nykvarn_sm.lib.pdfa import render_pdfa
+from nykvarn_sm.lib.spreadsheet import safe_cell
 
 RESTRICTED = "Sekretess"
 
@@ -89,14 +90,8 @@ def records_csv(records: Iterable[RemovedPost], user: Any) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     for row in csv_rows(records, user):
-        writer.writerow([_neutralise(cell) for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return "\ufeff" + buffer.getvalue()
-
-
-def _neutralise(cell: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: content comes
-    # from the public, so it is prefixed with an apostrophe.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def records_pdf(records: list[RemovedPost], user: Any, *, title: str) -> bytes:

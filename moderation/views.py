@@ -44,6 +44,7 @@ from moderation.models import (
     RemovedPostQuerySet,
 )
 from moderation.search import INCOMING_FIELDS, REMOVAL_FIELDS, search
+from nykvarn_sm.lib.spreadsheet import safe_cell
 from registry.models import SocialAccount
 
 PAGE_SIZE = 50
@@ -588,12 +589,12 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
     writer.writerow([_("Borttagna inlägg per skäl och månad")])
     writer.writerow([_("Månad"), _("Skäl"), _("Antal")])
     for row in reports.removals_by_reason_month(removals):
-        writer.writerow([row["month"], row["reason"], row["count"]])
+        writer.writerow([row["month"], safe_cell(row["reason"]), row["count"]])
     writer.writerow([])
     writer.writerow([_("Borttagna inlägg per konto")])
     writer.writerow([_("Konto"), _("Verksamhet"), _("Antal")])
     for row in reports.removals_by_account(removals):
-        writer.writerow([row["account"], row["department"], row["count"]])
+        writer.writerow([safe_cell(row["account"]), safe_cell(row["department"]), row["count"]])
     writer.writerow([])
     writer.writerow([_("Svarstider för frågor per verksamhet")])
     writer.writerow(
@@ -609,7 +610,7 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
     for r in responses:
         writer.writerow(
             [
-                r.department,
+                safe_cell(r.department),
                 r.items,
                 r.answered,
                 r.within_rule,

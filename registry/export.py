@@ -16,6 +16,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from nykvarn_sm.lib.spreadsheet import safe_cell
 from registry.models import Assignment, CredentialHolder, SocialAccount
 
 
@@ -104,20 +105,13 @@ def rows(accounts: Iterable[SocialAccount]) -> Iterable[list[Any]]:
         ]
 
 
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ would be a formula in Excel (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def as_csv(accounts: Iterable[SocialAccount]) -> bytes:
     """Return the register as CSV, semicolon-separated with a BOM, as Swedish Excel wants."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(header())
     for row in rows(accounts):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -129,7 +123,7 @@ def as_xlsx(accounts: Iterable[SocialAccount]) -> bytes:
     sheet.title = _("Kontoregister")
     sheet.append(header())
     for row in rows(accounts):
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -62,6 +62,16 @@ def test_report_csv(client, figures, communications_officer):
     assert "Facebook Fritidsfabriken;Fritidsfabriken;2" in text
 
 
+def test_report_csv_cells_never_run_as_formulas(client, figures, account_a, communications_officer):
+    from accounts.models import Department
+
+    Department.objects.filter(pk=account_a.department_id).update(name='=HYPERLINK("http://x")')
+    client.force_login(communications_officer)
+    text = client.get(reverse("moderation:report"), {"format": "csv"}).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert ";=HYPERLINK" not in text and not any(line.startswith("=") for line in text.splitlines())
+
+
 def test_manager_sees_only_their_scope_and_operators_are_refused(
     client, figures, manager_a, operator, outsider
 ):
