@@ -194,6 +194,9 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content Security Policy: everything is served by the project itself (no CDN).
+# Sites that may frame the public channel list's embed view (REG-7); nothing else is
+# frameable (browsers ignore X-Frame-Options when frame-ancestors is present).
+EMBED_ALLOWED_ORIGINS = env.list("EMBED_ALLOWED_ORIGINS", default=[])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -203,8 +206,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
-        # The public channel list may be embedded in the organisation's web site (REG-7).
-        "frame-ancestors": [SELF, *env.list("EMBED_ALLOWED_ORIGINS", default=[])],
+        # registry.views.public_list widens this for ?embed=1 only (EMBED_ALLOWED_ORIGINS).
+        "frame-ancestors": [NONE],
     },
 }
 

@@ -16,7 +16,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nykvarn_sm.lib.spreadsheet import safe_cell
+from nykvarn_sm.lib.spreadsheet import safe_cell, xlsx_cell
 from registry.models import Assignment, CredentialHolder, SocialAccount
 
 
@@ -121,9 +121,9 @@ def as_xlsx(accounts: Iterable[SocialAccount]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Kontoregister")
-    sheet.append(header())
+    sheet.append([xlsx_cell(sheet, v) for v in header()])
     for row in rows(accounts):
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([xlsx_cell(sheet, v) for v in row])
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -338,9 +338,13 @@ class TargetForm(forms.ModelForm):
         fields = ["posts_per_week", "annual_plan"]
 
 
+# Posts in one week, in the single-week form and in a CSV import alike.
+MIN_POSTS, MAX_POSTS = 0, 1000
+
+
 class ActivityForm(forms.Form):
     week = forms.DateField(label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET)
-    posts = forms.IntegerField(label=_("Antal inlägg"), min_value=0, max_value=1000)
+    posts = forms.IntegerField(label=_("Antal inlägg"), min_value=MIN_POSTS, max_value=MAX_POSTS)
 
     def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
         super().__init__(data, files, prefix="activity", **kwargs)
@@ -383,6 +387,14 @@ class ActivityImportForm(forms.Form):
         except UnicodeDecodeError:
             text = raw.decode("cp1252", errors="replace")  # Excel's Swedish default
         delimiter = ";" if text.count(";") >= text.count(",") else ","
+        try:
+            return self._parse(text, delimiter)
+        except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+            raise forms.ValidationError(
+                _("Filen går inte att läsa som CSV. Kontrollera att den har två kolumner.")
+            ) from exc
+
+    def _parse(self, text: str, delimiter: str) -> list[tuple[dt.date, int]]:
         rows: dict[dt.date, int] = {}
         errors = []
         for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
@@ -402,8 +414,14 @@ class ActivityImportForm(forms.Form):
                     _("Rad %(n)s: ”%(row)s” förstås inte.") % {"n": number, "row": ";".join(cells)}
                 )
                 continue
-            if posts < 0:
+            if posts < MIN_POSTS:
                 errors.append(_("Rad %(n)s: antalet kan inte vara negativt.") % {"n": number})
+                continue
+            if posts > MAX_POSTS:
+                errors.append(
+                    _("Rad %(n)s: antalet får vara högst %(max)s.")
+                    % {"n": number, "max": MAX_POSTS}
+                )
                 continue
             rows[week] = posts
         if errors:
@@ -451,3 +469,13 @@ class RegisterFilterForm(forms.Form):
 
 class VerifyForm(forms.Form):
     url = forms.CharField(label=_("Kontots adress"), max_length=1000)
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        try:
+            normalise_url(url, host_aliases=host_aliases())
+        except InvalidAccountURL as exc:
+            raise forms.ValidationError(
+                _("Det här är inte en giltig adress. Klistra in hela adressen till kontot.")
+            ) from exc
+        return url

@@ -38,11 +38,14 @@ def split_host(url: str) -> tuple[str, str, str]:
     if "://" not in text:
         # People paste "facebook.com/fritidsfabriken" without a scheme.
         text = "https://" + text.lstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise InvalidAccountURL("scheme")
     try:
+        parts = urlsplit(text)  # raises on an unbalanced bracket ("http://[abc")
+        if parts.scheme.lower() not in ("http", "https"):
+            raise InvalidAccountURL("scheme")
         host = (parts.hostname or "").rstrip(".").lower()
+        _ = parts.port  # raises on a port that is not a number in 0-65535
+    except InvalidAccountURL:
+        raise
     except ValueError as exc:  # a malformed port or bracketed host
         raise InvalidAccountURL("host") from exc
     if not host or "." not in host or any(c.isspace() for c in host):

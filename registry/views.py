@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.constants import SELF
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
@@ -659,17 +659,22 @@ def _public_json(data: dict[str, Any]) -> JsonResponse:
     return response
 
 
-@xframe_options_exempt  # embeddable; CSP frame-ancestors names who may (EMBED_ALLOWED_ORIGINS)
 @require_GET
 def public_list(request: HttpRequest) -> HttpResponse:
     """Every official account, grouped by department ("Koppling till nykvarn.se")."""
     groups: dict[str, list[SocialAccount]] = {}
     for account in _public_accounts():
         groups.setdefault(account.department.name, []).append(account)
-    template = (
-        "registry/public_embed.html" if request.GET.get("embed") else "registry/public_list.html"
-    )
-    return render(request, template, {"groups": groups})
+    if not request.GET.get("embed"):
+        return render(request, "registry/public_list.html", {"groups": groups})
+    response = render(request, "registry/public_embed.html", {"groups": groups})
+    # Only the embed view may be framed, and only by the organisation's own site; every
+    # other page keeps the global frame-ancestors 'none' (django-csp 4 per-response replace).
+    response._csp_replace = {  # type: ignore[attr-defined]
+        "frame-ancestors": [SELF, *settings.EMBED_ALLOWED_ORIGINS]
+    }
+    response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
 
 
 @require_GET
@@ -701,7 +706,7 @@ def find_official(url: str) -> SocialAccount | None:
 def verify(request: HttpRequest) -> HttpResponse:
     """ "Is this account really the municipality's?" for anyone, as a page."""
     form = forms.VerifyForm(request.GET or None)
-    checked = form.is_valid()
+    checked = form.is_valid()  # an address that can't be one shows as a form error
     account = find_official(form.cleaned_data["url"]) if checked else None
     return render(
         request, "registry/verify.html", {"form": form, "checked": checked, "account": account}
@@ -710,8 +715,23 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def verify_json(request: HttpRequest) -> JsonResponse:
-    url = request.GET.get("url", "")[:1000]
-    account = find_official(url) if url else None
+    url = request.GET.get("url", "")
+    if not url.strip():
+        return _public_json({"official": False, "account": None})
+    form = forms.VerifyForm({"url": url})
+    if not form.is_valid():
+        # Not an address at all (or too long): say so, rather than "not official".
+        response = _public_json(
+            {
+                "error": "invalid_url",
+                "message": " ".join(str(e) for e in form.errors["url"]),
+                "official": False,
+                "account": None,
+            }
+        )
+        response.status_code = 400
+        return response
+    account = find_official(form.cleaned_data["url"])
     return _public_json(
         {"official": account is not None, "account": public_entry(account) if account else None}
     )

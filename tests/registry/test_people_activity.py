@@ -211,3 +211,35 @@ def test_posting_target_and_annual_plan(client, account_a, operator):
     )
     account_a.refresh_from_db()
     assert account_a.posts_per_week == 5 and account_a.annual_plan == "Januari: sportlov"
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        ("vecka;inlägg\n2026-W02;3\n2026-W03;99999999999999999999\n", "Rad 3"),
+        ("vecka;inlägg\n2026-W02;70000\n", "Rad 2"),
+        ("vecka;inlägg\n2026-W02;1001\n", "Rad 2"),
+        ("2026-W02;-1\n", "Rad 1"),
+    ],
+)
+def test_csv_import_keeps_posts_within_the_weekly_bounds(client, account_a, operator, csv, message):
+    client.force_login(operator)
+    response = client.post(
+        reverse("registry:activity_import", args=[account_a.pk]),
+        {"file": SimpleUploadedFile("a.csv", csv.encode(), "text/csv")},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ActivityEntry.objects.exists()
+
+
+def test_csv_import_of_an_unreadable_file_is_a_form_error(client, account_a, operator):
+    client.force_login(operator)
+    csv = ("2026-W02;" + "1" * 140_000 + "\n").encode()
+    response = client.post(
+        reverse("registry:activity_import", args=[account_a.pk]),
+        {"file": SimpleUploadedFile("a.csv", csv, "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "går inte att läsa" in response.content.decode()
+    assert not ActivityEntry.objects.exists()

@@ -44,10 +44,25 @@ def test_channel_list_shows_active_accounts_grouped_without_personal_data(
     assert account_a.url in page
     assert "Hemligt utkast" not in page and "Gammalt konto" not in page
     assert account_a.owner.full_name not in page and account_a.owner.email not in page
-    # Embeddable in the municipality's site: no X-Frame-Options DENY on this page.
-    assert "X-Frame-Options" not in response.headers
     embed = client.get(reverse("registry:public_list") + "?embed=1").content.decode()
     assert "Fritidsfabriken" in embed and "<nav" not in embed
+
+
+def _frame_ancestors(response):
+    policy = response.headers["Content-Security-Policy"]
+    directive = next(d.strip() for d in policy.split(";") if "frame-ancestors" in d)
+    return directive.split()[1:]
+
+
+def test_only_the_embed_view_is_frameable_and_only_by_the_allowed_origins(client, settings):
+    settings.EMBED_ALLOWED_ORIGINS = ["https://www.nykvarn.se"]
+    embed = client.get(reverse("registry:public_list") + "?embed=1")
+    assert _frame_ancestors(embed) == ["'self'", "https://www.nykvarn.se"]
+    assert "X-Frame-Options" not in embed.headers
+    for url in (reverse("login"), reverse("registry:public_list"), reverse("registry:verify")):
+        response = client.get(url)
+        assert _frame_ancestors(response) == ["'none'"], url
+        assert response.headers["X-Frame-Options"] == "DENY", url
 
 
 def test_channel_list_json(client, register, account_a, settings):
@@ -87,13 +102,39 @@ def test_verify_recognises_the_variants_people_paste(client, account_a, pasted):
         "https://facebook.com@evil.example/fritidsfabriken",
         "https://www.instagram.com/fritidsfabriken",
         "https://www.facebook.com/",
-        "javascript:alert(1)",
         "",
     ],
 )
 def test_verify_never_calls_an_impostor_official(client, account_a, pasted):
     data = client.get(reverse("registry:verify_json"), {"url": pasted}).json()
     assert data == {"official": False, "account": None}
+
+
+NOT_ADDRESSES = [
+    "http://[abc",
+    "javascript:alert(1)",
+    "https://www.facebook.com:99999/fritidsfabriken",
+    "https://" + "a" * 64 + ".com/fritidsfabriken",
+    "https://www.facebook.com/fritidsfabriken/" + "x" * 1000,
+]
+
+
+@pytest.mark.parametrize("pasted", NOT_ADDRESSES)
+def test_verify_json_says_an_invalid_address_is_not_an_address(client, account_a, pasted):
+    response = client.get(reverse("registry:verify_json"), {"url": pasted})
+    assert response.status_code == 400
+    data = response.json()
+    assert data["error"] == "invalid_url" and data["message"]
+    assert data["official"] is False and data["account"] is None
+
+
+@pytest.mark.parametrize("pasted", NOT_ADDRESSES)
+def test_verify_page_shows_an_invalid_address_as_a_form_error(client, account_a, pasted):
+    response = client.get(reverse("registry:verify"), {"url": pasted})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert response.context["form"].errors["url"]
+    assert "verify-result" not in page
 
 
 def test_verify_does_not_vouch_for_drafts_or_closed_accounts(client, register):

@@ -71,3 +71,18 @@ def test_a_lookalike_name_is_not_below_the_official_page():
 
 def test_prefixes_list_every_shorter_key_for_one_query():
     assert prefixes("facebook.com/a/b") == ["facebook.com/a/b", "facebook.com/a"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://[abc",
+        "https://[::1/x",
+        "https://facebook.com:99999/fritidsfabriken",
+        "https://facebook.com:-1/fritidsfabriken",
+        "https://" + "a" * 64 + ".com/x",
+    ],
+)
+def test_malformed_addresses_are_invalid_not_crashes(text):
+    with pytest.raises(InvalidAccountURL):
+        normalise_url(text)

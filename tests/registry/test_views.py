@@ -302,8 +302,16 @@ def test_export_is_for_the_office_and_archivists(
 
     sheet = load_workbook(BytesIO(response.content)).active
     assert sheet["C2"].value == "Fritidsfabriken"
+    # Text with control characters or a formula-like start exports as plain text.
+    account_a.purpose = '=HYPERLINK("http://evil")\x00\x1b'
+    account_a.save(update_fields=["purpose"])
+    response = client.get(reverse("registry:export", args=["xlsx"]))
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).active
+    purpose = next(c for c in sheet[2] if str(c.value).startswith(("=", "'=")))
+    assert purpose.value == '=HYPERLINK("http://evil")' and purpose.data_type == "s"
     assert client.get(reverse("registry:export", args=["pdf"])).status_code == 404
-    assert AuditEvent.objects.filter(action="registry.exported").count() == 2
+    assert AuditEvent.objects.filter(action="registry.exported").count() == 3
 
 
 def test_bad_input_is_shown_again_with_its_errors_and_nothing_changes(
