@@ -10,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from archive.models import Snapshot
+from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload
 from registry.models import SocialAccount
 
+#: What a snapshot can be made from (the PDF/A conversion takes these).
+ARCHIVE_TYPES = frozenset({PNG, JPEG, PDF})
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
@@ -31,23 +34,21 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         cleaned = [single(f, initial) for f in files]
         for upload in cleaned:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise ValidationError(
-                    _("%(name)s är större än 50 MB."), params={"name": upload.name}
+            try:
+                kind = check_upload(
+                    upload, size=upload.size, allowed=ARCHIVE_TYPES, max_bytes=MAX_UPLOAD_BYTES
                 )
-            head = upload.read(8)
-            upload.seek(0)
-            is_pdf = head.startswith(b"%PDF-")
-            is_png = head.startswith(b"\x89PNG")
-            is_jpeg = head.startswith(b"\xff\xd8")
-            if not (is_pdf or is_png or is_jpeg):
+            except UploadRejected as rejected:
+                if rejected.reason == "too_large":
+                    raise ValidationError(
+                        _("%(name)s är större än 50 MB."), params={"name": upload.name}
+                    ) from None
                 raise ValidationError(
                     _("%(name)s är inte en PNG-, JPEG- eller PDF-fil."),
                     params={"name": upload.name},
-                )
-            upload.content_type = (
-                "application/pdf" if is_pdf else "image/png" if is_png else "image/jpeg"
-            )
+                ) from None
+            # Stored and served with the type its bytes show, not the browser's claim.
+            upload.content_type = kind
         return cleaned
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,16 @@ from archive.storage import archive_storage, clean_part, iter_chunks
 from registry.models import SocialAccount
 
 PAGE_SIZE = 100
+
+
+def _int(value: str | None) -> int | None:
+    """A positive id from the query string, or None: junk and numbers beyond a 32-bit id
+    (which overflow SQLite's integer binding) are ignored."""
+    try:
+        number = int(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 < number < 2**31 else None
 
 
 def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
@@ -119,8 +130,11 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
     The manifest is in sha256sum's format, so `sha256sum -c manifest-sha256.txt` checks the
     unpacked files; it carries the checksums recorded when each file was stored.
     """
-    office = get_object_or_404(Department, pk=request.GET.get("office") or 0)
     perms.require(request.user, "archive.browse")
+    office_id = _int(request.GET.get("office"))
+    if office_id is None:
+        raise Http404
+    office = get_object_or_404(Department, pk=office_id)
     if not perms.can(request.user, "archive.download_office", office):
         raise Http404
     period = (request.GET.get("period") or "").strip()
@@ -167,7 +181,8 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
             )
             % {"count": len(problems), "files": "; ".join(problems)},
         )
-        return redirect(f"{reverse('archive:list')}?office={office.pk}&period={period}")
+        query = urlencode({"office": office.pk, "period": period})
+        return redirect(f"{reverse('archive:list')}?{query}")
     spool.seek(0)
     name = f"{clean_part(office.name)} {period}.zip"
     return FileResponse(spool, as_attachment=True, filename=name, content_type="application/zip")

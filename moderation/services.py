@@ -35,6 +35,7 @@ from moderation.models import (
     evidence_name,
 )
 from moderation.workdays import WorkCalendar
+from nykvarn_sm.lib.uploads import sniff_type
 from registry.models import SocialAccount, Substitute
 
 # --- working days -------------------------------------------------------------------------
@@ -136,7 +137,9 @@ def _stored_evidence(
                     sha256=sha,
                     size=upload.size,
                     original_name=upload.name[:255],
-                    content_type=getattr(upload, "content_type", "") or "",
+                    # The type the bytes show, never the browser's claim (the form has
+                    # already refused anything else; this covers other callers).
+                    content_type=sniff_type(upload) or "application/octet-stream",
                 )
             )
         yield stored

@@ -45,6 +45,7 @@ from moderation.models import (
 )
 from moderation.search import INCOMING_FIELDS, REMOVAL_FIELDS, search
 from nykvarn_sm.lib.spreadsheet import safe_cell
+from nykvarn_sm.lib.uploads import IMAGE_AND_PDF
 from registry.models import SocialAccount
 
 PAGE_SIZE = 50
@@ -92,10 +93,22 @@ def _get_removal(request: HttpRequest, pk: int) -> RemovedPost:
 
 
 def _int(value: str | None) -> int | None:
+    """A positive id from the query string, or None: junk and numbers beyond a 32-bit id
+    (which overflow SQLite's integer binding) are ignored."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number < 2**31 else None
+
+
+def _year(value: str | None) -> int | None:
+    """A report year 1900–9999, or None (anything else would not filter a date)."""
+    try:
+        year = int(value) if value else None
+    except ValueError:
+        return None
+    return year if year is not None and 1900 <= year <= 9999 else None
 
 
 # --- the removal log ----------------------------------------------------------------------
@@ -313,8 +326,15 @@ def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
         evidence.file.open("rb"),
         as_attachment=True,
         filename=evidence.original_name,
-        content_type=evidence.content_type or "application/octet-stream",
+        # Only a type the server sniffed itself; rows from before that check may hold the
+        # browser's claim (e.g. text/html), which is never echoed back.
+        content_type=(
+            evidence.content_type
+            if evidence.content_type in IMAGE_AND_PDF
+            else "application/octet-stream"
+        ),
     )
+    response["X-Content-Type-Options"] = "nosniff"
     response["X-Checksum-SHA256"] = evidence.sha256
     return response
 
@@ -542,7 +562,7 @@ def incoming_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_querysets(request: HttpRequest) -> tuple[Any, Any, int | None]:
-    year = _int(request.GET.get("year"))
+    year = _year(request.GET.get("year"))
     removals = RemovedPost.objects.visible_to(request.user).current()
     items = IncomingItem.objects.visible_to(request.user)
     if year:

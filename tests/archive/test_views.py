@@ -256,3 +256,48 @@ def test_upload_outside_scope_is_404_and_inside_without_right_is_403(
     buffer.seek(0)
     assert client.post(url, {"files": [buffer]}).status_code == 403
     assert not waiting.sources.exists()
+
+
+@pytest.mark.parametrize("office", ["abc", "1.5", "99999999999999999999", "-3", ""])
+def test_office_zip_answers_404_for_junk_office(client, archivist, office):
+    client.force_login(archivist)
+    response = client.get(reverse("archive:office_zip"), {"office": office, "period": "2026-H1"})
+    assert response.status_code == 404
+
+
+def test_office_zip_checks_permission_before_the_office(client, operator):
+    client.force_login(operator)
+    for office in ("abc", "999999"):
+        response = client.get(
+            reverse("archive:office_zip"), {"office": office, "period": "2026-H1"}
+        )
+        assert response.status_code == 403
+
+
+def test_office_zip_redirect_encodes_the_period(client, archivist, account_a):
+    from django.core.files.storage import storages
+
+    period = "H1&o=1#y"
+    snapshot = stored_snapshot(account_a, period=period)
+    storages["archive"].delete(snapshot.file_name)
+    client.force_login(archivist)
+    office = snapshot.account.department.parent
+    response = client.get(reverse("archive:office_zip"), {"office": office.pk, "period": period})
+    assert response.status_code == 302
+    query = urllib.parse.urlsplit(response["Location"]).query
+    assert urllib.parse.parse_qs(query) == {"office": [str(office.pk)], "period": [period]}
+
+
+def test_archive_upload_stores_the_sniffed_type(client, archivist, account_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from archive.forms import UploadForm
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    form = UploadForm(files={"files": [SimpleUploadedFile("a.png", png, "text/html")]})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["files"][0].content_type == "image/png"
+    svg = SimpleUploadedFile("b.svg", b"<svg/>", "image/png")
+    form = UploadForm(files={"files": [svg]})
+    assert not form.is_valid()
+    assert "b.svg är inte en PNG-, JPEG- eller PDF-fil." in str(form.errors)

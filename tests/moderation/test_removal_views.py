@@ -34,14 +34,15 @@ def form_data(account, **extra):
 
 def test_operator_logs_a_removal_with_evidence(client, account_a, operator):
     client.force_login(operator)
-    shot = SimpleUploadedFile("bild.png", b"png-bytes", content_type="image/png")
+    png = b"\x89PNG\r\n\x1a\npng-bytes"
+    shot = SimpleUploadedFile("bild.png", png, content_type="image/png")
     response = client.post(
         reverse("moderation:removal_create"), {**form_data(account_a), "evidence": [shot]}
     )
     record = RemovedPost.objects.get()
     assert response.status_code == 302 and response["Location"] == record.get_absolute_url()
     assert record.removed_by == operator and record.sender_name == "Troll Trollsson"
-    assert Evidence.objects.get(removed_post=record).size == len(b"png-bytes")
+    assert Evidence.objects.get(removed_post=record).size == len(png)
     assert AuditEvent.objects.filter(action="moderation.removal_logged").exists()
     page = client.get(record.get_absolute_url()).content.decode()
     assert "Hatisk kommentar" in page and "Väntar på diarieföring" in page
