@@ -105,8 +105,17 @@ def test_service_stores_the_sniffed_type_not_the_declared_one(account_a, operato
 
 def test_a_stored_browser_type_is_never_served_back(client, account_a, operator):
     record = make_removal(account_a, operator, evidence=[SimpleUploadedFile("x.svg", b"<svg/>")])
-    evidence = Evidence.objects.get(removed_post=record)
-    Evidence.objects.filter(pk=evidence.pk).update(content_type="text/html")  # an older row
+    stored = Evidence.objects.get(removed_post=record)
+    # A row from before the content check, holding the browser's type. Inserted, not
+    # updated: on PostgreSQL the append-only triggers refuse UPDATE on evidence.
+    evidence = Evidence.objects.create(
+        removed_post=record,
+        file=stored.file.name,
+        original_name="x.svg",
+        content_type="text/html",
+        size=stored.size,
+        sha256=stored.sha256,
+    )
     client.force_login(operator)
     download = client.get(evidence.get_absolute_url())
     assert download.status_code == 200

@@ -303,7 +303,8 @@ def test_export_is_for_the_office_and_archivists(
     sheet = load_workbook(BytesIO(response.content)).active
     assert sheet["C2"].value == "Fritidsfabriken"
     # Text with control characters or a formula-like start exports as plain text.
-    account_a.purpose = '=HYPERLINK("http://evil")\x00\x1b'
+    # \x00 itself never reaches the database: forms refuse it and PostgreSQL can't store it.
+    account_a.purpose = '=HYPERLINK("http://evil")\x0b\x1b'
     account_a.save(update_fields=["purpose"])
     response = client.get(reverse("registry:export", args=["xlsx"]))
     assert response.status_code == 200
