@@ -25,19 +25,10 @@ from archive import services
 from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
 from archive.models import FixityCheck, Snapshot
 from archive.storage import archive_storage, clean_part, iter_chunks
+from nykvarn_sm.lib.querystring import id_param
 from registry.models import SocialAccount
 
 PAGE_SIZE = 100
-
-
-def _int(value: str | None) -> int | None:
-    """A positive id from the query string, or None: junk and numbers beyond a 32-bit id
-    (which overflow SQLite's integer binding) are ignored."""
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 < number < 2**31 else None
 
 
 def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
@@ -131,7 +122,7 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
     unpacked files; it carries the checksums recorded when each file was stored.
     """
     perms.require(request.user, "archive.browse")
-    office_id = _int(request.GET.get("office"))
+    office_id = id_param(request.GET.get("office"))
     if office_id is None:
         raise Http404
     office = get_object_or_404(Department, pk=office_id)

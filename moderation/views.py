@@ -44,6 +44,7 @@ from moderation.models import (
     RemovedPostQuerySet,
 )
 from moderation.search import INCOMING_FIELDS, REMOVAL_FIELDS, search
+from nykvarn_sm.lib.querystring import id_param
 from nykvarn_sm.lib.spreadsheet import safe_cell
 from nykvarn_sm.lib.uploads import IMAGE_AND_PDF
 from registry.models import SocialAccount
@@ -92,16 +93,6 @@ def _get_removal(request: HttpRequest, pk: int) -> RemovedPost:
     return record
 
 
-def _int(value: str | None) -> int | None:
-    """A positive id from the query string, or None: junk and numbers beyond a 32-bit id
-    (which overflow SQLite's integer binding) are ignored."""
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 < number < 2**31 else None
-
-
 def _year(value: str | None) -> int | None:
     """A report year 1900–9999, or None (anything else would not filter a date)."""
     try:
@@ -119,8 +110,8 @@ def _year(value: str | None) -> int | None:
 def removal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.view")
     qs = _removals(request.user)
-    account_id = _int(request.GET.get("account"))
-    reason_id = _int(request.GET.get("reason"))
+    account_id = id_param(request.GET.get("account"))
+    reason_id = id_param(request.GET.get("reason"))
     query = request.GET.get("q", "").strip()
     if account_id:
         qs = qs.filter(account_id=account_id)
@@ -172,7 +163,7 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Log a removal; with ?incoming=<id>, prefilled from an incoming item (Bilaga 4)."""
     perms.require(request.user, "moderation.log_removal")
     item = None
-    incoming_id = _int(request.GET.get("incoming") or request.POST.get("incoming"))
+    incoming_id = id_param(request.GET.get("incoming") or request.POST.get("incoming"))
     if incoming_id:
         item = get_object_or_404(_incoming(request.user), pk=incoming_id)
         perms.require(
@@ -217,8 +208,8 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {}
         if item is not None:
             initial = _removal_initial_from(item, request.user)
-        elif _int(request.GET.get("account")):
-            initial = {"account": _int(request.GET.get("account"))}
+        elif id_param(request.GET.get("account")):
+            initial = {"account": id_param(request.GET.get("account"))}
         form = RemovalForm(initial=initial, accounts=accounts)
     return render(request, "moderation/removal_form.html", {"form": form, "item": item})
 
@@ -430,7 +421,7 @@ def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         qs = qs.overdue(now)
     elif state == "closed":
         qs = qs.exclude(outcome=IncomingItem.Outcome.OPEN)
-    account_id = _int(request.GET.get("account"))
+    account_id = id_param(request.GET.get("account"))
     if account_id:
         qs = qs.filter(account_id=account_id)
     kind = request.GET.get("kind", "")

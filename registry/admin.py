@@ -41,6 +41,7 @@ from accounts.http import AuthenticatedHttpRequest
 from registry import services
 from registry.forms import AccountURLMixin, HttpsURLField
 from registry.models import (
+    CHECKLIST_FIELDS,
     ActivityEntry,
     Assignment,
     CredentialHolder,
@@ -108,30 +109,6 @@ class FollowerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["published_on", "text", "recorded_by"]
 
 
-CHECKLIST_FIELDS = (
-    "purpose",
-    "goals",
-    "message",
-    "target_group",
-    "channel_motivation",
-    "is_organisation_page",
-    "terms_reviewed_by",
-    "terms_reviewed_on",
-    "it_needs",
-    "resources",
-    "monitoring",
-    "sender",
-    "risks",
-    "records_routines",
-    "crisis_use",
-    "marketing",
-    "neutrality_confirmed",
-    "info_prohibited_content",
-    "info_violation_handling",
-    "info_authority_identity",
-    "info_purpose",
-    "info_public_record",
-)
 ALWAYS_READ_ONLY = (
     "state",
     "people_page",
@@ -251,7 +228,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
             _("Ansvariga (REG-4, REG-5)"),
             {"fields": ("people_page", "owner", "deputy_names", "credentials_location")},
         ),
-        (_("Checklista, Bilaga 2"), {"classes": ("collapse",), "fields": CHECKLIST_FIELDS}),
+        (_("Checklista, Bilaga 2"), {"classes": ("collapse",), "fields": tuple(CHECKLIST_FIELDS)}),
         (_("Periodicitet (REG-6)"), {"fields": ("posts_per_week", "annual_plan")}),
         (
             _("Beslut"),

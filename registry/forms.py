@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, User
-from registry.models import CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
+from registry.models import CHECKLIST_FIELDS, CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
 from registry.services import host_aliases
 from registry.urls_normalise import InvalidAccountURL, normalise_url, split_host
 
@@ -118,17 +118,7 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
             "department",
             "owner",
             "deputies",
-            *CHECKLIST_TEXT_FIELDS[:5],
-            "is_organisation_page",
-            "terms_reviewed_by",
-            "terms_reviewed_on",
-            *CHECKLIST_TEXT_FIELDS[5:],
-            "neutrality_confirmed",
-            "info_prohibited_content",
-            "info_violation_handling",
-            "info_authority_identity",
-            "info_purpose",
-            "info_public_record",
+            *CHECKLIST_FIELDS,
             "posts_per_week",
             "annual_plan",
         ]

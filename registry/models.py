@@ -499,6 +499,15 @@ CHECKLIST_CONFIRMATIONS = [
     "info_purpose",
     "info_public_record",
 ]
+# Every Bilaga 2 field in the checklist's own order, as the request form and the admin show it.
+CHECKLIST_FIELDS = [
+    *CHECKLIST_TEXT_FIELDS[:5],
+    "is_organisation_page",
+    "terms_reviewed_by",
+    "terms_reviewed_on",
+    *CHECKLIST_TEXT_FIELDS[5:],
+    *CHECKLIST_CONFIRMATIONS[1:],
+]
 MIN_FOLLOWER_NOTICES = 2
 
 S = SocialAccount.State
