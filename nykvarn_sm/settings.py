@@ -41,6 +41,11 @@ ORGANISATION_WEBSITE = env.str("ORGANISATION_WEBSITE", default="https://www.nykv
 # Where this site is reached, for links in e-mail.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# The range of dates a person may type into any form (nykvarn_sm.lib.formfields): nothing
+# before EARLIEST_DATE, nothing more than LATEST_DATE_YEARS ahead.
+EARLIEST_DATE = env.str("EARLIEST_DATE", default="2000-01-01")
+LATEST_DATE_YEARS = env.int("LATEST_DATE_YEARS", default=10)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
