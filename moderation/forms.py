@@ -85,6 +85,21 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g}"
 
 
+def registration_decision_field(*, missing: str) -> forms.ChoiceField:
+    """The MOD-4 decision ("Diarieföring"), with no answer chosen in advance.
+
+    The guideline decides by the post's character, so the person must choose: a
+    pre-selected answer sent simple questions answered at once to "Väntar på diarieföring".
+    `missing` names what was left out.
+    """
+    return forms.ChoiceField(
+        label=_("Diarieföring"),
+        choices=[("", _("– Välj –")), *RegistrationDecision.choices],
+        error_messages={"required": missing},
+        help_text=_("Inläggets karaktär avgör (Diarieföring)."),
+    )
+
+
 class AccountChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: SocialAccount) -> str:
         return f"{obj.platform.name} {obj.name} ({obj.department.name})"
@@ -128,10 +143,8 @@ class RemovalForm(forms.Form):
         required=False,
         help_text=_("Innehållet visas då bara för dem som behöver det och ska diarieföras."),
     )
-    registration_decision = forms.ChoiceField(
-        label=_("Diarieföring"),
-        choices=RegistrationDecision.choices,
-        help_text=_("Inläggets karaktär avgör (Diarieföring)."),
+    registration_decision = registration_decision_field(
+        missing=_("Ange om inlägget ska diarieföras.")
     )
     evidence = MultipleFileField(
         label=_("Skärmdumpar och bilder"),
@@ -262,8 +275,8 @@ class CloseIncomingForm(forms.Form):
         label=_("Undertecknat: kontor/avdelning"), required=False, max_length=150
     )
     forwarded_to = forms.CharField(label=_("Vidarebefordrad till"), required=False, max_length=200)
-    registration_decision = forms.ChoiceField(
-        label=_("Diarieföring"), choices=RegistrationDecision.choices
+    registration_decision = registration_decision_field(
+        missing=_("Ange om ärendet ska diarieföras.")
     )
     diarienummer = forms.CharField(label=_("Diarienummer"), required=False, max_length=60)
 
@@ -293,7 +306,11 @@ class CloseIncomingForm(forms.Form):
         if registers and not data.get("diarienummer", "").strip():
             # MOD-4: "Register" requires a diarienummer.
             self.add_error("diarienummer", _("Diarieföring kräver ett diarienummer."))
-        if outcome == Outcome.REGISTERED and decision not in RegistrationDecision.register_values():
+        if (
+            outcome == Outcome.REGISTERED
+            and decision
+            and decision not in RegistrationDecision.register_values()
+        ):
             self.add_error("registration_decision", _("Välj varför ärendet diarieförs."))
         return data
 
