@@ -24,10 +24,20 @@ class DepartmentResponse:
     answered: int
     within_rule: int
     median_hours: float | None
+    # Questions still without a response whose due time has passed.
+    overdue: int = 0
+
+    @property
+    def decided(self) -> int:
+        """Questions whose timeliness is known: answered, or past due without an answer.
+        An open question not yet due may still be answered in time, so it is in no share."""
+        return self.answered + self.overdue
 
     @property
     def share_within(self) -> float:
-        return 100.0 * self.within_rule / self.answered if self.answered else 0.0
+        """Percent answered in time (MOD-5): an open question past its due time is not in
+        time, so it counts in the denominator like a late answer."""
+        return 100.0 * self.within_rule / self.decided if self.decided else 0.0
 
 
 def removals_by_reason_month(qs: QuerySet[RemovedPost]) -> list[dict[str, Any]]:
@@ -73,8 +83,12 @@ def removals_by_department(qs: QuerySet[RemovedPost]) -> list[tuple[str, int]]:
     return [(r["account__department__name"], r["n"]) for r in rows]
 
 
-def response_by_department(qs: QuerySet[IncomingItem]) -> list[DepartmentResponse]:
-    """Questions only ("Frågor bör besvaras ... inom en arbetsdag"); one query."""
+def response_by_department(
+    qs: QuerySet[IncomingItem], now: dt.datetime | None = None
+) -> list[DepartmentResponse]:
+    """Questions only ("Frågor bör besvaras ... inom en arbetsdag", the rule's length is
+    MODERATION_RESPONSE_WORKDAYS); one query."""
+    now = now or timezone.now()
     rows = qs.filter(kind=IncomingItem.Kind.QUESTION).values_list(
         "account__department__name", "received_at", "due_at", "first_response_at", "closed_at"
     )
@@ -95,6 +109,7 @@ def response_by_department(qs: QuerySet[IncomingItem]) -> list[DepartmentRespons
                 answered=len(responded),
                 within_rule=sum(1 for _r, d, a in responded if a <= d),
                 median_hours=median(hours) if hours else None,
+                overdue=sum(1 for _r, d, a in items if a is None and d < now),
             )
         )
     return result

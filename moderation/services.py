@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import AuditEvent, Department, Role, User
 from accounts.notify import notify
@@ -55,6 +56,13 @@ def due_for(received_at: dt.datetime, cal: WorkCalendar | None = None) -> dt.dat
     """MOD-5, "Frekvenser och svarstider": "Svar på frågor bör ges inom en arbetsdag"."""
     cal = cal or calendar()
     return cal.due_at(received_at, settings.MODERATION_RESPONSE_WORKDAYS)
+
+
+def response_rule() -> str:
+    """Return the response-time rule in words as configured, e.g. "inom 1 arbetsdag"
+    (MOD-5, "Frekvenser och svarstider"; MODERATION_RESPONSE_WORKDAYS)."""
+    days = settings.MODERATION_RESPONSE_WORKDAYS
+    return ngettext("inom %(n)s arbetsdag", "inom %(n)s arbetsdagar", days) % {"n": days}
 
 
 # --- people to tell -----------------------------------------------------------------------
@@ -654,7 +662,7 @@ def send_overdue_reminders(now: dt.datetime | None = None) -> int:
             people,
             subject=_("Obesvarat i sociala medier: %(account)s") % {"account": item.account},
             template="moderation/email/overdue.txt",
-            context={"item": item, "level": level},
+            context={"item": item, "level": level, "rule": response_rule()},
         )
         sent += 1
     return sent

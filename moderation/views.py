@@ -465,7 +465,11 @@ def incoming_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(item)
     else:
         form = IncomingForm(accounts=accounts)
-    return render(request, "moderation/incoming_form.html", {"form": form})
+    return render(
+        request,
+        "moderation/incoming_form.html",
+        {"form": form, "rule": services.response_rule()},
+    )
 
 
 def _get_item(request: HttpRequest, pk: int) -> IncomingItem:
@@ -584,8 +588,10 @@ def report(request: AuthenticatedHttpRequest) -> HttpResponse:
             "responses": responses,
             "chart_reason": bar_chart(_("Borttagna inlägg per skäl"), by_reason),
             "chart_department": bar_chart(_("Borttagna inlägg per verksamhet"), by_department),
+            "rule": services.response_rule(),
             "chart_within": bar_chart(
-                _("Andel frågor besvarade inom en arbetsdag per verksamhet"),
+                _("Andel frågor besvarade %(rule)s, per verksamhet")
+                % {"rule": services.response_rule()},
                 [(r.department, r.share_within) for r in responses],
                 unit=" %",
             ),
@@ -614,6 +620,7 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
             _("Frågor"),
             _("Besvarade"),
             _("Inom regeln"),
+            _("Obesvarade efter svarstiden"),
             _("Andel inom regeln (%)"),
             _("Median svarstid (timmar)"),
         ]
@@ -625,6 +632,7 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
                 r.items,
                 r.answered,
                 r.within_rule,
+                r.overdue,
                 f"{r.share_within:.1f}",
                 f"{r.median_hours:.1f}" if r.median_hours is not None else "",
             ]

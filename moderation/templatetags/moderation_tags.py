@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from accounts import permissions as perms
+from moderation import services
 from moderation.models import IncomingItem, RemovedPost
 
 register = template.Library()
@@ -43,7 +44,7 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("moderation/_panels.html")
 def moderation_panels(user: Any) -> dict[str, Any]:
-    """On the home page: the incoming items past the one-working-day rule (MOD-5) and the
+    """On the home page: the incoming items past the response-time rule (MOD-5) and the
     removals still waiting for a diarienummer (MOD-3), among the accounts the user may see.
     A constant number of queries whatever the number of items."""
     if not perms.can(user, "moderation.view"):
@@ -61,4 +62,9 @@ def moderation_panels(user: Any) -> dict[str, Any]:
         if perms.can(user, "moderation.view_handoffs")
         else None
     )
-    return {"visible": True, "overdue": overdue, "handoffs": handoffs}
+    return {
+        "visible": True,
+        "overdue": overdue,
+        "handoffs": handoffs,
+        "rule": services.response_rule(),
+    }

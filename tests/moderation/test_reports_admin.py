@@ -58,7 +58,7 @@ def test_report_csv(client, figures, communications_officer):
     response = client.get(reverse("moderation:report"), {"format": "csv"})
     text = response.content.decode("utf-8-sig")
     assert response["Content-Type"].startswith("text/csv")
-    assert "Fritidsfabriken;2;2;1;50.0;16.0" in text
+    assert "Fritidsfabriken;2;2;1;0;50.0;16.0" in text
     assert "Facebook Fritidsfabriken;Fritidsfabriken;2" in text
 
 
