@@ -116,6 +116,9 @@ class RequestSnapshotForm(forms.Form):
     context = forms.ChoiceField(
         label=_("Sammanhang"),
         choices=[
+            # ARC-1: the period's periodic extract may be taken (or uploaded) before the
+            # planner gets to it; asked for twice it names the one there is.
+            (Snapshot.Context.PERIODIC, Snapshot.Context.PERIODIC.label),
             (Snapshot.Context.BEFORE_CHANGE, Snapshot.Context.BEFORE_CHANGE.label),
             (Snapshot.Context.BEFORE_CLOSING, Snapshot.Context.BEFORE_CLOSING.label),
             (Snapshot.Context.MANUAL, Snapshot.Context.MANUAL.label),

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,107 @@ def period_for(day: dt.date, months: list[int] | None = None) -> str:
     if index == 0:
         return f"{day.year - 1}-H{len(months)}"
     return f"{day.year}-H{index}"
+
+
+def period_bounds(period: str, months: list[int] | None = None) -> tuple[dt.date, dt.date]:
+    """Return the first day of a period and the first day of the next one.
+
+    The inverse of `period_for`: every day d with start <= d < end falls in `period`.
+    ValueError for a text that is no period of the configured months.
+    """
+    months = sorted(months or settings.ARCHIVE_SNAPSHOT_MONTHS)
+    year_text, _sep, index_text = period.partition("-H")
+    year, index = int(year_text), int(index_text)
+    if not 1 <= index <= len(months) or not 1 <= year < 9999:
+        raise ValueError(f"No such period: {period!r}")
+    start = dt.date(year, months[index - 1], 1)
+    end = (
+        dt.date(year, months[index], 1) if index < len(months) else dt.date(year + 1, months[0], 1)
+    )
+    return start, end
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def missing_periodic_extracts(
+    accounts: models.QuerySet[SocialAccount], *, today: dt.date | None = None
+) -> models.QuerySet[Any]:
+    """Return the "saknade periodiska uttag": (account, period) pairs where a period has
+    passed without a stored periodic extract of an account that was active during it.
+
+    ARC-1 "minst två gånger per år": a half-year whose extract failed, waited for an upload
+    that never came, or was never planned must not be forgotten when the next one starts.
+    An account counts as active from `activated_at` until its closing began (the planner
+    takes only active accounts). Two queries whatever the number of accounts and periods:
+    the first activation, then one UNION of one SELECT per passed period. Rows are dicts
+    (account_id, account_name, platform_name, department_name, period, snapshot_id,
+    snapshot_status), newest period first; `snapshot_*` is the failed or waiting attempt,
+    if any.
+    """
+    today = today or timezone.localdate()
+    first = accounts.aggregate(first=Min("activated_at"))["first"]
+    if first is None:
+        return _gap_rows(accounts.none(), "")
+    periods = []
+    period = period_for(timezone.localdate(first))
+    current = period_for(today)
+    while period != current:
+        periods.append(period)
+        period = period_for(period_bounds(period)[1])
+    if not periods:
+        return _gap_rows(accounts.none(), "")
+    ended = Coalesce("closing_started_at", "closed_at")
+    parts = []
+    for period in periods:
+        start, end = period_bounds(period)
+        periodic = Snapshot.objects.filter(
+            account=OuterRef("pk"), period=period, context=Snapshot.Context.PERIODIC
+        )
+        parts.append(
+            _gap_rows(
+                accounts.alias(ended=ended)
+                .filter(activated_at__lt=_start_of(end))
+                .filter(Q(ended__isnull=True) | Q(ended__gte=_start_of(start)))
+                .exclude(Exists(periodic.filter(status=Snapshot.Status.STORED)))
+                .annotate(
+                    snapshot_id=Subquery(periodic.values("pk")[:1]),
+                    snapshot_status=Subquery(periodic.values("status")[:1]),
+                ),
+                period,
+            )
+        )
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return rows.order_by("-period", "department_name", "platform_name", "account_name")
+
+
+def _gap_rows(accounts: models.QuerySet[SocialAccount], period: str) -> models.QuerySet[Any]:
+    if not period:
+        accounts = accounts.annotate(
+            snapshot_id=Value(None, output_field=models.IntegerField()),
+            snapshot_status=Value("", output_field=models.CharField()),
+        )
+    # Every SELECT of the UNION has the same columns in the same order.
+    return (
+        accounts.order_by()
+        .annotate(
+            account_id=F("pk"),
+            account_name=F("name"),
+            platform_name=F("platform__name"),
+            department_name=F("department__name"),
+            period=Value(period, output_field=models.CharField()),
+        )
+        .values(
+            "account_id",
+            "account_name",
+            "platform_name",
+            "department_name",
+            "period",
+            "snapshot_id",
+            "snapshot_status",
+        )
+    )
 
 
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):

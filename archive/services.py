@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AuditEvent
 from archive.models import FixityCheck, Snapshot, SnapshotSource, period_for
@@ -102,6 +103,21 @@ def request_snapshot(
         raise
 
 
+class PeriodicExtractExists(Exception):
+    """The account already has its periodic extract for the period, stored or under way.
+
+    ARC-1: one "periodiskt uttag" per account and period (the database holds it with the
+    constraint snapshot_one_periodic_per_period); asking again names the one there is.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        super().__init__(
+            _("Det finns redan ett periodiskt uttag för %(period)s (%(status)s).")
+            % {"period": snapshot.period, "status": snapshot.get_status_display()}
+        )
+
+
 @transaction.atomic
 def _request_snapshot(
     *,
@@ -113,16 +129,30 @@ def _request_snapshot(
     saved: list[tuple[str, UploadedFile]],
     queue: bool,
 ) -> Snapshot:
-    snapshot = Snapshot.objects.create(
-        account=account,
-        period=period_for(timezone.localdate()),
-        context=context,
-        note=note[:300],
-        requested_by=by,
-        requested_via=via,
-        source_url=account.url,
-        method=Snapshot.Method.UPLOAD if saved else "",
-    )
+    period = period_for(timezone.localdate())
+    if context == Snapshot.Context.PERIODIC:
+        existing = _periodic_extract(account, period)
+        if existing is not None:
+            return _ask_again(existing, saved=saved, by=by, via=via, queue=queue)
+    try:
+        # A savepoint: a planner run may insert the period's periodic extract between the
+        # look above and this insert; the unique constraint then decides.
+        with transaction.atomic():
+            snapshot = Snapshot.objects.create(
+                account=account,
+                period=period,
+                context=context,
+                note=note[:300],
+                requested_by=by,
+                requested_via=via,
+                source_url=account.url,
+                method=Snapshot.Method.UPLOAD if saved else "",
+            )
+    except IntegrityError:
+        existing = _periodic_extract(account, period)
+        if context != Snapshot.Context.PERIODIC or existing is None:
+            raise
+        return _ask_again(existing, saved=saved, by=by, via=via, queue=queue)
     _add_sources(snapshot, saved, 0)
     AuditEvent.record(
         actor=by,
@@ -132,6 +162,44 @@ def _request_snapshot(
     )
     if queue:
         _queue(snapshot)
+    return snapshot
+
+
+def _periodic_extract(account: SocialAccount, period: str) -> Snapshot | None:
+    return (
+        Snapshot.objects.select_for_update()
+        .filter(account=account, period=period, context=Snapshot.Context.PERIODIC)
+        .first()
+    )
+
+
+def _ask_again(
+    snapshot: Snapshot,
+    *,
+    saved: list[tuple[str, UploadedFile]],
+    by: User | None,
+    via: str,
+    queue: bool,
+) -> Snapshot:
+    """A periodic extract asked for again: a failed one goes back to the queue (with the
+    new uploads, if any), one waiting for an upload takes the uploads; any other is there
+    already (PeriodicExtractExists). Never a second row (ARC-1)."""
+    waiting = snapshot.awaiting_upload and bool(saved)
+    if not (snapshot.status == Snapshot.Status.FAILED or waiting):
+        raise PeriodicExtractExists(snapshot)
+    if saved:
+        _add_sources(snapshot, saved, snapshot.sources.count())
+        Snapshot.objects.filter(pk=snapshot.pk).update(method=Snapshot.Method.UPLOAD)
+    snapshot.retry()  # a failed one gets a fresh budget; a waiting one stays queued
+    AuditEvent.record(
+        actor=by,
+        action="archive.uploads_added" if waiting else "archive.snapshot_retried",
+        target=snapshot,
+        details={"files": len(saved), "via": via},
+    )
+    if queue:
+        _queue(snapshot)
+    snapshot.refresh_from_db()
     return snapshot
 
 

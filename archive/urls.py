@@ -9,6 +9,7 @@ app_name = "archive"
 urlpatterns = [
     path("", views.snapshot_list, name="list"),
     path("kontor.zip", views.office_zip, name="office_zip"),
+    path("saknade/", views.missing_list, name="missing"),
     path("<int:pk>/", views.snapshot_detail, name="detail"),
     path("<int:pk>/ladda-ner/", views.download, name="download"),
     path("<int:pk>/forsok-igen/", views.retry, name="retry"),

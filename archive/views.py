@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,12 +25,13 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Department
 from archive import services
 from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
-from archive.models import FixityCheck, Snapshot
+from archive.models import FixityCheck, Snapshot, missing_periodic_extracts
 from archive.storage import archive_storage, clean_part, iter_chunks
 from nykvarn_sm.lib.querystring import id_param
 from registry.models import SocialAccount
 
 PAGE_SIZE = 100
+GAPS_PAGE_SIZE = 50
 
 
 def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
@@ -74,8 +77,28 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
             ),
             "any_running": any(s.in_progress and not s.awaiting_upload for s in rows),
             "last_check": FixityCheck.objects.first(),
+            "missing_count": _missing(request).count(),
         },
     )
+
+
+def _missing(request: HttpRequest) -> Any:
+    """The passed periods without a stored periodic extract, in the user's scope (ARC-1)."""
+    accounts = SocialAccount.objects.all()
+    scope = perms.archive_scope(request.user)
+    if scope is not None:
+        accounts = accounts.filter(department_id__in=scope)
+    return missing_periodic_extracts(accounts)
+
+
+@login_required
+@require_GET
+def missing_list(request: HttpRequest) -> HttpResponse:
+    """ "Saknade periodiska uttag": periods that passed without a stored periodic extract of
+    an account active during them (ARC-1 "minst två gånger per år"), newest first."""
+    perms.require(request.user, "archive.browse")
+    page = Paginator(_missing(request), GAPS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "archive/missing_list.html", {"page": page})
 
 
 @login_required
@@ -225,12 +248,16 @@ def request_snapshot(request: AuthenticatedHttpRequest, account_pk: int) -> Http
             for error in errors:
                 messages.error(request, str(error))
         return redirect(account.get_absolute_url())
-    snapshot = services.request_snapshot(
-        account=account,
-        context=form.cleaned_data["context"],
-        note=form.cleaned_data["note"],
-        uploads=form.cleaned_data["files"],
-        by=request.user,
-    )
+    try:
+        snapshot = services.request_snapshot(
+            account=account,
+            context=form.cleaned_data["context"],
+            note=form.cleaned_data["note"],
+            uploads=form.cleaned_data["files"],
+            by=request.user,
+        )
+    except services.PeriodicExtractExists as exists:
+        messages.info(request, str(exists))
+        return redirect(exists.snapshot)
     messages.success(request, _("Arkivuttaget är beställt. Det syns i listan när det är klart."))
     return redirect(snapshot)

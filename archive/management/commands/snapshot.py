@@ -63,15 +63,18 @@ class Command(BaseCommand):
                 raise CommandError(f"Filen finns inte: {path}")
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             uploads.append(SimpleUploadedFile(path.name, path.read_bytes(), content_type))
-        snapshot = services.request_snapshot(
-            account=account,
-            context=_context(options["context"]),
-            by=None,
-            via="kommandot snapshot",
-            note=options["note"],
-            uploads=uploads,
-            queue=False,
-        )
+        try:
+            snapshot = services.request_snapshot(
+                account=account,
+                context=_context(options["context"]),
+                by=None,
+                via="kommandot snapshot",
+                note=options["note"],
+                uploads=uploads,
+                queue=False,
+            )
+        except services.PeriodicExtractExists as exists:
+            raise CommandError(f"{exists} Uttagets id: {exists.snapshot.pk}.") from None
         while True:
             outcome = services.process_snapshot(snapshot.pk)
             snapshot.refresh_from_db()
