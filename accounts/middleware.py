@@ -6,23 +6,22 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.http import client_ip
 from accounts.models import current_ip
 
 
 class AuditContextMiddleware:
     """Make the client's address available to `AuditEvent.record` for this request.
 
-    REMOTE_ADDR is the address that reached us; behind a proxy, set PROXY_COUNT so that
-    django-axes and this middleware read the same client address from X-Forwarded-For.
+    The address is accounts.http.client_ip's, the same one django-axes throttles by:
+    behind the TLS proxy, the one the proxy saw (PROXY_COUNT), never one the client wrote.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from axes.helpers import get_client_ip_address
-
-        token = current_ip.set(get_client_ip_address(request) or None)
+        token = current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

@@ -143,8 +143,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.auth.login_name"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: behind PROXY_COUNT proxies (the TLS proxy: 1), the one the outermost
+# proxy saw, never what the client put in X-Forwarded-For (accounts.http.client_ip).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.http.client_ip"
+
+# Password reset (e-mails sent) and password change (wrong old passwords): at most this many
+# per client address and per account within PASSWORD_THROTTLE_MINUTES (accounts.throttle).
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
+PASSWORD_CHANGE_LIMIT = env.int("PASSWORD_CHANGE_LIMIT", default=5)
+PASSWORD_THROTTLE_MINUTES = env.int("PASSWORD_THROTTLE_MINUTES", default=60)
+# The throttle's counts: shared by every web worker in production (CACHE_URL=redis://...).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # Idle timeout: a session lives SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
@@ -330,3 +340,20 @@ MODERATION_CONFIDENTIAL_READERS = env.list(
 MODERATION_DE_FACTO_EVES_CLOSED = env.bool("MODERATION_DE_FACTO_EVES_CLOSED", default=True)
 # The public-holiday calendar of the `holidays` package.
 MODERATION_HOLIDAY_COUNTRY = env.str("MODERATION_HOLIDAY_COUNTRY", default="SE")
+
+# --- trusted timestamps (RFC 3161) --------------------------------------------------------
+# A time-stamping authority chosen by the municipality (possibly on its own network, so not
+# behind the safe-fetch guard) stamps the SHA-256 of every stored archive file and every
+# daily anchor of the removal log's hash chain (nykvarn_sm.lib.timestamps). Empty TSA_URL:
+# timestamping is off. TSA_CA_FILE: PEM with the TSA's CA chain up to its root, which every
+# token must chain to. TSA_TIMEOUT: seconds for the whole exchange. TSA_POLICY_OID: the TSA
+# policy to ask for and to require in tokens (empty: whatever the TSA uses).
+TSA_URL = env.str("TSA_URL", default="")
+TSA_CA_FILE = env.str("TSA_CA_FILE", default="")
+TSA_TIMEOUT = env.float("TSA_TIMEOUT", default=10.0)
+TSA_POLICY_OID = env.str("TSA_POLICY_OID", default="")
+if TSA_URL and not TSA_CA_FILE:
+    raise ImproperlyConfigured(
+        "TSA_URL is set but TSA_CA_FILE is not: timestamp tokens cannot be checked without the "
+        "TSA's CA certificate (see .env.example)."
+    )

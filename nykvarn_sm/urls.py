@@ -10,6 +10,13 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Password reset and change with a ceiling on attempts; the rest as Django has them.
+    path("konto/password_reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "konto/password_change/",
+        account_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path("konto/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("moderering/", include("moderation.urls")),
