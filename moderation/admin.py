@@ -7,6 +7,7 @@ import contextvars
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -23,6 +24,7 @@ from moderation.models import (
     RemovalReason,
     RemovedPost,
 )
+from nykvarn_sm.lib import formfields
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -55,6 +57,8 @@ class ClosedDayAdmin(admin.ModelAdmin):
     list_display = ["date", "description"]
     search_fields = ["description"]
     date_hierarchy = "date"
+    # A typed year 1 or 99999 is refused like everywhere else (nykvarn_sm.lib.formfields).
+    formfield_overrides = {models.DateField: {"form_class": formfields.DateField}}
 
 
 # The display methods below need the request's user; a ModelAdmin instance is shared by

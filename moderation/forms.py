@@ -11,11 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from moderation.models import IncomingItem, RegistrationDecision, RemovalReason, RemovedPost
+from nykvarn_sm.lib import formfields
 from nykvarn_sm.lib.uploads import IMAGE_AND_PDF, UploadRejected, check_upload
 from registry.models import SocialAccount
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+# How far ahead of the server's clock a person's computer may be when typing "now".
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -30,6 +33,24 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _latest_past_day() -> dt.date:
+    return timezone.localtime(timezone.now() + CLOCK_SKEW).date()
+
+
+class PastDateTimeField(formfields.DateTimeField):
+    """When something already happened (published, removed, received): within the
+    product's date bounds and not later than now, beyond a little clock skew."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DateTimeLocalInput())
+        super().__init__(latest=_latest_past_day, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and value > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError(_("Kan inte ligga i framtiden."), code="future")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -100,7 +121,7 @@ def registration_decision_field(*, missing: str) -> forms.ChoiceField:
     )
 
 
-class AccountChoiceField(forms.ModelChoiceField):
+class AccountChoiceField(formfields.ModelChoiceField):
     def label_from_instance(self, obj: SocialAccount) -> str:
         return f"{obj.platform.name} {obj.name} ({obj.department.name})"
 
@@ -119,7 +140,7 @@ class RemovalForm(forms.Form):
     sender_profile_url = forms.URLField(
         label=_("Avsändarens profil"), required=False, max_length=500, assume_scheme="https"
     )
-    posted_at = forms.DateTimeField(label=_("Publicerat"), widget=DateTimeLocalInput())
+    posted_at = PastDateTimeField(label=_("Publicerat"))
     context = forms.CharField(
         label=_("Sammanhang"),
         required=False,
@@ -132,11 +153,11 @@ class RemovalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Kopiera texten ordagrant. Sparas inte för skäl som inte ska bevaras."),
     )
-    reason = forms.ModelChoiceField(
+    reason = formfields.ModelChoiceField(
         label=_("Skäl"), queryset=RemovalReason.objects.filter(active=True)
     )
     motivation = forms.CharField(label=_("Motivering"), widget=forms.Textarea(attrs={"rows": 3}))
-    removed_at = forms.DateTimeField(label=_("Borttaget"), widget=DateTimeLocalInput())
+    removed_at = PastDateTimeField(label=_("Borttaget"))
     sender_informed = forms.BooleanField(label=_("Avsändaren har informerats"), required=False)
     confidential = forms.BooleanField(
         label=_("Innehåller sekretessbelagda uppgifter"),
@@ -202,22 +223,18 @@ class CorrectionForm(RemovalForm):
 
 class RegistrationForm(forms.Form):
     diarienummer = forms.CharField(label=_("Diarienummer"), max_length=60)
-    registered_on = forms.DateField(label=_("Diarieförd den"), widget=DateInput())
+    registered_on = formfields.DateField(
+        label=_("Diarieförd den"), widget=DateInput(), latest=timezone.localdate
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["registered_on"].initial = timezone.localdate()
 
-    def clean_registered_on(self) -> Any:
-        day = self.cleaned_data["registered_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError(_("Datumet kan inte ligga i framtiden."))
-        return day
-
 
 class IncomingForm(forms.Form):
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
-    received_at = forms.DateTimeField(label=_("Inkom"), widget=DateTimeLocalInput())
+    received_at = PastDateTimeField(label=_("Inkom"))
     kind = forms.ChoiceField(label=_("Typ"), choices=IncomingItem.Kind.choices)
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
     url = forms.URLField(label=_("Länk"), required=False, max_length=500, assume_scheme="https")
@@ -237,12 +254,6 @@ class IncomingForm(forms.Form):
             field = cast(AccountChoiceField, self.fields["account"])
             field.queryset = accounts.select_related("platform", "department")
         self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
-
-    def clean_received_at(self) -> Any:
-        value = self.cleaned_data["received_at"]
-        if value > timezone.now() + dt.timedelta(minutes=5):
-            raise forms.ValidationError(_("Kan inte ligga i framtiden."))
-        return value
 
 
 class AcknowledgeForm(forms.Form):
@@ -317,8 +328,8 @@ class CloseIncomingForm(forms.Form):
 
 class PeriodExportForm(forms.Form):
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
-    start = forms.DateField(label=_("Från och med"), widget=DateInput())
-    end = forms.DateField(label=_("Till och med"), widget=DateInput())
+    start = formfields.DateField(label=_("Från och med"), widget=DateInput())
+    end = formfields.DateField(label=_("Till och med"), widget=DateInput())
     format = forms.ChoiceField(label=_("Format"), choices=[("pdf", "PDF/A"), ("csv", "CSV")])
 
     def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
