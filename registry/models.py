@@ -235,6 +235,15 @@ class SocialAccount(models.Model):
     closing_planned_on = models.DateField(_("planerat avslut"), null=True, blank=True)
     closing_reason = models.TextField(_("skäl till avslut"), blank=True)
     closing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closing_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("avslut påbörjat av"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     closed_at = models.DateTimeField(_("avslutat"), null=True, blank=True, editable=False)
     # The day the daily health reminder last went out; claimed with a conditional UPDATE so
     # that a task run twice sends it once (registry.tasks).
@@ -325,6 +334,14 @@ class SocialAccount(models.Model):
             problems.append(str(_("Ange var inloggningsuppgifterna förvaras.")))
         return problems
 
+    def activation_problems(self) -> list[str]:
+        """Return what must be in place before the account can be activated (REG-4, REG-5).
+
+        Set on the people page; shown in the account page's next steps from the draft on,
+        so that nobody first learns of it at the final step.
+        """
+        return self.people_problems() + self.credential_problems()
+
     # --- REG-3, REG-9: the life of an account ---------------------------------------------
     # Each method checks what must be true first, then moves the state with a conditional
     # UPDATE, so that two people pressing "approve" at once cannot both succeed. Who may do
@@ -395,9 +412,18 @@ class SocialAccount(models.Model):
         "Att öppna och avsluta ett konto": the office and the department agree a strategy
         for the account; the credentials are with more than one person (REG-5).
         """
+        if by is not None and self.manager_approved_by_id == by.pk:
+            # REG-3, "Organisationens ansvar och resurser": the manager approves and has the
+            # account anchored with the communications office, two steps by two people.
+            raise TransitionRefused(
+                _(
+                    "Samma person kan inte både godkänna kontot som chef och förankra det. "
+                    "En annan person på kommunikationsavdelningen aktiverar kontot."
+                )
+            )
         if not channel_strategy.strip():
             raise TransitionRefused(_("Ange den överenskomna kanalstrategin."))
-        problems = self.people_problems() + self.credential_problems()
+        problems = self.activation_problems()
         if problems:
             raise TransitionRefused(" ".join(problems))
         self._move(
@@ -420,6 +446,7 @@ class SocialAccount(models.Model):
             closing_planned_on=planned_on,
             closing_reason=reason.strip(),
             closing_started_at=timezone.now(),
+            closing_started_by=by,
         )
 
     def closing_problems(self) -> list[str]:
@@ -444,6 +471,15 @@ class SocialAccount(models.Model):
             raise TransitionRefused(
                 _("Kontot har status ”%(state)s”; det går inte nu.")
                 % {"state": self.get_state_display()}
+            )
+        if by is not None and self.closing_started_by_id == by.pk:
+            # REG-9, "Att öppna och avsluta ett konto": anchored with the department manager,
+            # the communications office informed; two steps by two people, as in REG-3.
+            raise TransitionRefused(
+                _(
+                    "Samma person kan inte både påbörja avslutet som chef och avsluta kontot. "
+                    "En annan person på kommunikationsavdelningen avslutar det."
+                )
             )
         problems = self.closing_problems()
         if problems:

@@ -7,7 +7,9 @@ same way before a connection is made (issue 5, "Fetching is safe"):
 
 - http and https only;
 - the host is resolved and every address it resolves to must be public: loopback,
-  private, link-local, multicast, reserved and unspecified addresses are refused unless
+  private, link-local, multicast, reserved and unspecified addresses, IPv6 forms that lead
+  to such an IPv4 address (6to4, NAT64, IPv4-mapped), Teredo, IPv4-compatible and
+  site-local IPv6 are refused unless
   the host is listed in settings.CAPTURE_ALLOWED_PRIVATE_HOSTS (empty by default; the
   tests list 127.0.0.1 for their local test site);
 - the connection goes to the address that was checked, not to a second DNS answer
@@ -27,6 +29,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 MAX_REDIRECTS = 5
@@ -81,11 +84,42 @@ def allowed_private_hosts() -> set[str]:
     return {str(h).strip().lower() for h in hosts if str(h).strip()}  # type: ignore[attr-defined]
 
 
+# IPv6 ranges refused whatever follows the prefix: forms whose IPv4 address is the operator's
+# choice or obfuscated, and ranges deprecated for being private in all but name.
+REFUSED_IPV6 = [
+    ipaddress.ip_network("::/96"),  # IPv4-compatible, deprecated (RFC 4291 2.5.5.1)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+    ipaddress.ip_network("64:ff9b:1::/48"),  # NAT64 local use (RFC 8215): the network's own
+    ipaddress.ip_network("2001::/32"),  # Teredo (RFC 4380): the IPv4 client is obfuscated
+    ipaddress.ip_network("fec0::/10"),  # site-local, deprecated (RFC 3879)
+]
+# NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address that an IPv6 transition form leads to, or None."""
+    if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:  # 2002:AABB:CCDD::/48 (RFC 3056)
+        return ip.sixtofour
+    if ip in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """Return whether an IP address is on the public internet."""
+    """Return whether an IP address is on the public internet.
+
+    An IPv6 address that carries an IPv4 address (6to4, NAT64, IPv4-mapped) is as public
+    as the IPv4 address it leads to: 2002:a00:1:: reaches 10.0.0.1 through a 6to4 relay.
+    """
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in REFUSED_IPV6):
+            return False
+        ip = embedded_ipv4(ip) or ip
     return not (
         ip.is_loopback
         or ip.is_private
@@ -95,6 +129,11 @@ def is_public_address(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+def resolve(host: str, port: int) -> list[Any]:
+    """Return getaddrinfo's answers for `host` (tests replace this with a fake resolver)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 def check_url(url: str) -> tuple[str, str, int, list[str]]:
@@ -116,7 +155,7 @@ def check_url(url: str) -> tuple[str, str, int, list[str]]:
     except ValueError as exc:
         raise UnsafeURLError(f"Ogiltig port: {url}") from exc
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = resolve(host, port)
     except socket.gaierror as exc:
         raise FetchError(f"Värden {host} kunde inte slås upp: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
