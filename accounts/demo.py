@@ -58,6 +58,13 @@ USERS = [
     ),
     ("bibliotek@nykvarn.se", "Bo Bibliotekarie", "Bibliotekarie", [R.OPERATOR], ["Biblioteket"]),
     ("bibliotek2@nykvarn.se", "Lena Lånedisk", "Bibliotekarie", [R.OPERATOR], ["Biblioteket"]),
+    (
+        "chef.kundcenter@nykvarn.se",
+        "Kerstin Kundcenterchef",
+        "Kundcenterchef",
+        [R.MANAGER],
+        ["Kundcenter"],
+    ),
     ("kundcenter@nykvarn.se", "Kim Kundcenter", "Kommunvägledare", [R.OPERATOR], ["Kundcenter"]),
     ("hemtjanst@nykvarn.se", "Hanna Hemtjänst", "Enhetschef", [R.OPERATOR], ["Hemtjänsten"]),
     (

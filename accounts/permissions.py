@@ -172,8 +172,13 @@ def _submit(user: User, account: Any) -> bool:
 
 @rule("registry.manager_approve")
 def _manager_approve(user: User, account: Any) -> bool:
-    """REG-3: the department manager approves the account and the platform's terms."""
-    return manages(user, account.department_id) or is_organisation_wide(user)
+    """REG-3: the department manager approves the account and the platform's terms.
+
+    A manager of the account's department, never the communications office in its stead:
+    "Organisationens ansvar och resurser", the manager has the account anchored with the
+    office, which takes the second step (`registry.activate`).
+    """
+    return manages(user, account.department_id)
 
 
 @rule("registry.activate")
@@ -192,8 +197,10 @@ def _reject(user: User, account: Any) -> bool:
 
 @rule("registry.start_closing")
 def _start_closing(user: User, account: Any) -> bool:
-    """REG-9: closing is anchored with the department manager."""
-    return manages(user, account.department_id) or is_organisation_wide(user)
+    """REG-9, "Att öppna och avsluta ett konto": closing "ska förankras hos verksamhetens
+    chef"; the communications office is informed and takes the second step (`registry.close`).
+    """
+    return manages(user, account.department_id)
 
 
 @rule("registry.close")

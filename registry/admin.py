@@ -39,7 +39,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 from accounts.http import AuthenticatedHttpRequest
 from registry import services
-from registry.forms import AccountURLMixin, HttpsURLField
+from registry.forms import (
+    AccountURLMixin,
+    ActivateForm,
+    HttpsURLField,
+    RejectForm,
+    StartClosingForm,
+)
 from registry.models import (
     CHECKLIST_FIELDS,
     ActivityEntry,
@@ -144,34 +150,27 @@ class SocialAccountAdminForm(AccountURLMixin, forms.ModelForm):
         return self.cleaned_data
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ClosingForm(forms.Form):
-    planned_on = forms.DateField(
-        label=_("Planerat avslut"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    reason = forms.CharField(label=_("Skäl till avslut"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
 def _run(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     queryset: QuerySet[SocialAccount],
     done: StrOrPromise,
     call: Any,
-) -> None:
-    ok = 0
+) -> list[SocialAccount]:
+    """Call the service for each account; say why each refused one was. Return those."""
+    ok, refused = 0, []
     for account in queryset:
         try:
             call(account)
         except (TransitionRefused, PermissionDenied) as error:
+            # The services' refusals are Swedish sentences (registry.services._refusal).
             modeladmin.message_user(request, f"{account}: {error}", messages.ERROR)
+            refused.append(account)
         else:
             ok += 1
     if ok:
         modeladmin.message_user(request, done % {"n": ok}, messages.SUCCESS)
+    return refused
 
 
 def _with_form(
@@ -184,11 +183,19 @@ def _with_form(
     done: StrOrPromise,
     call: Any,
 ) -> HttpResponse | None:
-    """An action that asks for input on an intermediate page first (reason, date)."""
-    form = form_class(request.POST if "apply" in request.POST else None)
+    """An action that asks for input on an intermediate page first (reason, date, strategy).
+
+    A refused account comes back on the same page with what was typed, beside the reason.
+    """
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+    else:
+        form = form_class(initial=_initial(form_class, queryset))
     if "apply" in request.POST and form.is_valid():
-        _run(modeladmin, request, queryset, done, lambda a: call(a, form.cleaned_data))
-        return None
+        refused = _run(modeladmin, request, queryset, done, lambda a: call(a, form.cleaned_data))
+        if not refused:
+            return None
+        queryset = queryset.filter(pk__in=[a.pk for a in refused])
     return TemplateResponse(
         request,
         "admin/registry/action_form.html",
@@ -202,6 +209,14 @@ def _with_form(
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )
+
+
+def _initial(form_class: type[forms.Form], queryset: QuerySet[SocialAccount]) -> dict[str, Any]:
+    """Start from the stored channel strategy when one account is activated."""
+    if form_class is ActivateForm and queryset.count() == 1:
+        account = queryset.get()
+        return {"channel_strategy": account.channel_strategy}
+    return {}
 
 
 @admin.register(SocialAccount)
@@ -325,18 +340,19 @@ class SocialAccountAdmin(admin.ModelAdmin):
             lambda a: services.approve(account=a, by=request.user),
         )
 
-    @admin.action(description=_("Förankra och aktivera (kräver kanalstrategi)"))
+    @admin.action(description=_("Förankra och aktivera (kräver kanalstrategi) …"))
     def activate(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]
-    ) -> None:
-        _run(
+    ) -> Any:
+        return _with_form(
             self,
             request,
             queryset,
+            ActivateForm,
+            _("Förankra och aktivera"),
+            "activate",
             _("%(n)s konton aktiverade."),
-            lambda a: services.activate(
-                account=a, by=request.user, channel_strategy=a.channel_strategy
-            ),
+            lambda a, d: services.activate(account=a, by=request.user, **d),
         )
 
     @admin.action(description=_("Skicka tillbaka som utkast …"))
@@ -345,7 +361,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            ReasonForm,
+            RejectForm,
             _("Skicka tillbaka som utkast"),
             "reject",
             _("%(n)s begäranden skickade tillbaka."),
@@ -360,7 +376,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            ClosingForm,
+            StartClosingForm,
             _("Påbörja avslut"),
             "start_closing",
             _("Avslut påbörjat för %(n)s konton."),

@@ -39,9 +39,25 @@ __all__ = ["TransitionRefused"]
 # --- helpers ------------------------------------------------------------------------------
 
 
+def _refusal(action: str) -> str:
+    """Return what a person refused `action` is told (the admin actions show it)."""
+    messages = {
+        "registry.manager_approve": _(
+            "Bara en chef för kontots verksamhet kan godkänna kontot som verksamhetschef."
+        ),
+        "registry.start_closing": _(
+            "Bara en chef för kontots verksamhet kan påbörja avslutet; det förankras hos "
+            "verksamhetens chef."
+        ),
+        "registry.activate": _("Bara kommunikationsavdelningen kan förankra och aktivera kontot."),
+        "registry.close": _("Bara kommunikationsavdelningen kan avsluta kontot."),
+    }
+    return messages.get(action, _("Du har inte behörighet att göra det här med kontot."))
+
+
 def _check(user: User, action: str, obj: Any = None) -> None:
     if not perms.can(user, action, obj):
-        raise PermissionDenied(action)
+        raise PermissionDenied(_refusal(action))
 
 
 def host_aliases() -> dict[str, str]:
@@ -69,6 +85,41 @@ def managers_of(department: Department) -> QuerySet[User]:
 
 def communications_officers() -> QuerySet[User]:
     return User.objects.filter(is_active=True, roles__code=Role.Code.COMMUNICATIONS).distinct()
+
+
+def waiting_on(accounts: Iterable[SocialAccount]) -> dict[int, list[User]]:
+    """Return, per account id, the people whose step the account waits for (REG-3, REG-9).
+
+    Submitted: the managers of its department or a department above it, the same people
+    accounts.permissions lets approve (`manages`). Approved by the manager, or closing:
+    the communications office, but not the person who took the first step. In a constant
+    number of queries, for list pages.
+    """
+    accounts = list(accounts)
+    S = SocialAccount.State
+    result: dict[int, list[User]] = {a.pk: [] for a in accounts}
+    submitted = [a for a in accounts if a.state == S.SUBMITTED]
+    if submitted:
+        parents = dict(Department.objects.values_list("id", "parent_id"))
+        managers = User.objects.filter(is_active=True, roles__code=Role.Code.MANAGER)
+        managers = managers.distinct().prefetch_related("departments").order_by("full_name")
+        direct = {m: {d.pk for d in m.departments.all()} for m in managers}
+        for account in submitted:
+            chain, node = set(), account.department_id
+            while node is not None and node not in chain:
+                chain.add(node)
+                node = parents.get(node)
+            result[account.pk] = [m for m, own in direct.items() if own & chain]
+    second = {
+        a.pk: a.manager_approved_by_id if a.state == S.MANAGER_APPROVED else a.closing_started_by_id
+        for a in accounts
+        if a.state in (S.MANAGER_APPROVED, S.CLOSING)
+    }
+    if second:
+        office = list(communications_officers().order_by("full_name"))
+        for pk, first in second.items():
+            result[pk] = [u for u in office if u.pk != first]
+    return result
 
 
 def _people(account: SocialAccount) -> list[User]:

@@ -48,8 +48,13 @@ def _account(request: HttpRequest, pk: int, action: str = VIEW) -> SocialAccount
     return account
 
 
-def _refused(request: HttpRequest, account: SocialAccount, error: Exception) -> HttpResponse:
+def _refused(
+    request: AuthenticatedHttpRequest, account: SocialAccount, error: Exception, **bound: Any
+) -> HttpResponse:
+    """Say why a transition was refused; a form the user typed into is shown again as typed."""
     messages.error(request, str(getattr(error, "message", error)))
+    if bound:
+        return _detail(request, account.pk, status=400, **bound)
     return redirect(account)
 
 
@@ -74,6 +79,7 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "registry.view_register")
     filters = forms.RegisterFilterForm(request.GET or None)
     accounts = list(filters.apply(_list_queryset(request.user)))
+    _with_waiting_on(accounts)
     today = timezone.localdate()
     rows = [(a, account_health(a, today)) for a in accounts]
     return render(
@@ -96,26 +102,53 @@ def waiting(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "registry/waiting.html", waiting_for(request.user))
 
 
+def _with_waiting_on(accounts: list[SocialAccount]) -> list[SocialAccount]:
+    """Set `waiting_on` on each account: whose step it waits for (constant queries)."""
+    names = services.waiting_on(accounts)
+    for account in accounts:
+        account.waiting_on = names.get(account.pk, [])  # type: ignore[attr-defined]
+    return accounts
+
+
 def waiting_for(user: Any) -> dict[str, list[SocialAccount]]:
-    """Return what waits for the user, in three constant queries (also the home panel)."""
+    """Return what waits for the user, and for whom the rest waits (also the home panel).
+
+    The steps are the ones accounts.permissions lets this user take; the first step of a
+    decision is never followed by the second by the same person (REG-3, REG-9).
+    """
     base = SocialAccount.objects.visible_to(user).select_related("platform", "department", "owner")
     S = SocialAccount.State
-    scope = perms.department_scope(user)
-    to_approve: list[SocialAccount] = []
-    if perms.is_organisation_wide(user):
-        to_approve = list(base.filter(state=S.SUBMITTED))
-    elif perms.has_role(user, perms.C.MANAGER) and scope:
-        to_approve = list(base.filter(state=S.SUBMITTED, department_id__in=scope))
-    to_activate = (
-        list(base.filter(state=S.MANAGER_APPROVED)) if perms.is_organisation_wide(user) else []
-    )
+    pending = list(base.filter(state__in=[S.SUBMITTED, S.MANAGER_APPROVED, S.CLOSING]))
+    to_approve = [
+        a
+        for a in pending
+        if a.state == S.SUBMITTED and perms.can(user, "registry.manager_approve", a)
+    ]
+    to_activate = [
+        a
+        for a in pending
+        if a.state == S.MANAGER_APPROVED
+        and perms.can(user, "registry.activate", a)
+        and a.manager_approved_by_id != user.pk
+    ]
+    closing = [
+        a
+        for a in pending
+        if a.state == S.CLOSING
+        and perms.can(user, "registry.close", a)
+        and a.closing_started_by_id != user.pk
+    ]
+    mine = {a.pk for a in [*to_approve, *to_activate, *closing]}
+    # Requests in the user's scope that wait for someone else, with that someone's name.
+    others = [a for a in pending if a.pk not in mine and a.state != S.CLOSING]
     drafts = list(base.filter(state=S.DRAFT).filter(Q(created_by=user) | Q(owner=user)))
-    closing = list(base.filter(state=S.CLOSING)) if perms.is_organisation_wide(user) else []
+    _with_waiting_on([*to_approve, *to_activate, *closing, *others])
     return {
         "to_approve": to_approve,
         "to_activate": to_activate,
         "drafts": drafts,
         "closing": closing,
+        "others": others,
     }
 
 
@@ -137,9 +170,11 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Change a draft request (REG-2)."""
     account = _account(request, pk, "registry.edit_account")
-    if account.state != SocialAccount.State.DRAFT:
+    if account.state != SocialAccount.State.DRAFT and request.method != "POST":
         messages.error(request, _("Bara ett utkast kan ändras."))
         return redirect(account)
+    # A request submitted while someone was editing it: the service refuses the change, and
+    # what they typed is shown again with the reason rather than lost.
     form = forms.RequestForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -150,10 +185,16 @@ def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 deputies=form.cleaned_data["deputies"],
             )
         except TransitionRefused as error:
-            return _refused(request, account, error)
-        messages.success(request, _("Ändringarna är sparade."))
-        return redirect(account)
-    return render(request, "registry/account_form.html", {"form": form, "account": account})
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect(account)
+    return render(
+        request,
+        "registry/account_form.html",
+        {"form": form, "account": account},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -200,6 +241,12 @@ def _detail(
         ]
     }
     allowed = set(account.available_transitions())
+    # REG-3, REG-9: the one who took a decision's first step doesn't take its second.
+    took_first_step = {
+        "activate": account.manager_approved_by_id == user.pk,
+        "close": account.closing_started_by_id == user.pk,
+    }
+    S = SocialAccount.State
     return render(
         request,
         "registry/account_detail.html",
@@ -207,6 +254,14 @@ def _detail(
             "account": account,
             "can": can,
             "allowed": allowed,
+            "took_first_step": took_first_step,
+            "waiting_on": services.waiting_on([account])[account.pk],
+            # REG-4, REG-5: asked for on the people page, shown before the final step.
+            "activation_problems": (
+                account.activation_problems()
+                if account.state in (S.DRAFT, S.SUBMITTED, S.MANAGER_APPROVED)
+                else []
+            ),
             "health": account_health(account),
             "missing": account.checklist_missing() if account.state == account.State.DRAFT else [],
             "activity": ActivityEntry.objects.filter(account=account).select_related("entered_by")[
@@ -226,7 +281,9 @@ def _detail(
             "closing_problems": (
                 account.closing_problems() if account.state == account.State.CLOSING else []
             ),
-            "central_accounts": SocialAccount.objects.public().filter(is_central=True),
+            "central_accounts": SocialAccount.objects.filter(
+                state=SocialAccount.State.ACTIVE, is_central=True
+            ),
             **bound,
         },
         status=status,
@@ -259,7 +316,7 @@ def approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.approve(account=account, by=request.user, comment=form.cleaned_data["comment"])
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, approve_form=form)
     messages.success(request, _("Kontot är godkänt och skickat till kommunikationsavdelningen."))
     return redirect(account)
 
@@ -275,7 +332,7 @@ def reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.reject(account=account, by=request.user, reason=form.cleaned_data["reason"])
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, reject_form=form)
     messages.success(request, _("Begäran är skickad tillbaka som utkast."))
     return redirect(account)
 
@@ -293,7 +350,7 @@ def activate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             account=account, by=request.user, channel_strategy=form.cleaned_data["channel_strategy"]
         )
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, activate_form=form)
     messages.success(request, _("Kontot är aktivt och finns i listan över officiella kanaler."))
     return redirect(account)
 
@@ -309,7 +366,7 @@ def start_closing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.start_closing(account=account, by=request.user, **form.cleaned_data)
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, closing_form=form)
     messages.success(request, _("Avslutet är påbörjat. Informera följarna minst två gånger."))
     return redirect(account)
 
@@ -330,7 +387,7 @@ def notice_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             text=form.cleaned_data["text"],
         )
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, notice_form=form)
     messages.success(request, _("Meddelandet till följarna är registrerat."))
     return redirect(account)
 
@@ -553,7 +610,7 @@ def activity_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             posts=form.cleaned_data["posts"],
         )
     except TransitionRefused as error:
-        return _refused(request, account, error)
+        return _refused(request, account, error, activity_form=form)
     messages.success(request, _("Veckans aktivitet är registrerad."))
     return redirect(account)
 

@@ -43,8 +43,9 @@ def test_deactivated_user_loses_every_right(communications_officer):
 @pytest.mark.parametrize(
     ("persona", "visible", "approve", "activate"),
     [
-        ("communications_officer", True, True, True),
-        ("administrator", True, True, True),
+        # REG-3: the manager's step is a department manager's, not the office's.
+        ("communications_officer", True, False, True),
+        ("administrator", True, False, True),
         ("manager_a", True, True, False),
         ("manager_b", False, False, False),
         ("operator", True, False, False),

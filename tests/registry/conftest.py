@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import Role
 from registry.demo import CHECKLIST
 from registry.models import CredentialHolder, SocialAccount
-from tests.factories import SocialAccountFactory, platform
+from tests.factories import SocialAccountFactory, UserFactory, platform
 
 
 def complete(account: SocialAccount, reviewer) -> SocialAccount:
@@ -42,6 +43,16 @@ def draft_a(department_a, operator, deputy):
     CredentialHolder.objects.create(account=account, user=operator)
     CredentialHolder.objects.create(account=account, user=deputy)
     return account
+
+
+@pytest.fixture
+def office_head(office_a, comms_office):
+    """A communications officer who is also the manager of Kultur och fritid."""
+    return UserFactory(
+        full_name="Maja Chef-Kommunikatör",
+        roles=[Role.Code.COMMUNICATIONS, Role.Code.MANAGER],
+        departments=[office_a, comms_office],
+    )
 
 
 @pytest.fixture

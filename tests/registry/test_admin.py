@@ -54,23 +54,47 @@ def test_admin_is_not_for_managers(client, manager_a):
     assert client.get(reverse(CHANGELIST)).status_code == 302
 
 
-def test_transitions_as_admin_actions(client, communications_officer, draft_a, operator):
+def test_transitions_as_admin_actions(
+    client, communications_officer, office_head, draft_a, operator
+):
     services.submit(account=draft_a, by=operator)
-    client.force_login(communications_officer)
+    # REG-3: the manager's step, by an officer who manages the department.
+    client.force_login(office_head)
     client.post(
         reverse(CHANGELIST), {"action": "approve_as_manager", ACTION_CHECKBOX_NAME: [draft_a.pk]}
     )
     assert SocialAccount.objects.get(pk=draft_a.pk).state == S.MANAGER_APPROVED
-    # Activation needs the agreed channel strategy first.
-    client.post(reverse(CHANGELIST), {"action": "activate", ACTION_CHECKBOX_NAME: [draft_a.pk]})
+    # The office's step, by another officer: activation asks for the channel strategy.
+    client.force_login(communications_officer)
+    response = client.post(
+        reverse(CHANGELIST), {"action": "activate", ACTION_CHECKBOX_NAME: [draft_a.pk]}
+    )
+    assert response.status_code == 200 and 'name="channel_strategy"' in response.content.decode()
+    response = client.post(
+        reverse(CHANGELIST),
+        {"action": "activate", ACTION_CHECKBOX_NAME: [draft_a.pk], "apply": "1"},
+    )
+    assert response.status_code == 200  # the strategy is required: the page comes back
     assert SocialAccount.objects.get(pk=draft_a.pk).state == S.MANAGER_APPROVED
-    SocialAccount.objects.filter(pk=draft_a.pk).update(channel_strategy="Plan")
-    client.post(reverse(CHANGELIST), {"action": "activate", ACTION_CHECKBOX_NAME: [draft_a.pk]})
-    assert SocialAccount.objects.get(pk=draft_a.pk).state == S.ACTIVE
+    client.post(
+        reverse(CHANGELIST),
+        {
+            "action": "activate",
+            ACTION_CHECKBOX_NAME: [draft_a.pk],
+            "apply": "1",
+            "channel_strategy": "Plan",
+        },
+    )
+    draft_a.refresh_from_db()
+    assert draft_a.state == S.ACTIVE and draft_a.channel_strategy == "Plan"
+    assert draft_a.activated_by == communications_officer
 
 
-def test_reject_action_asks_for_a_reason(client, communications_officer, draft_a, operator):
+def test_reject_action_asks_for_a_reason(
+    client, communications_officer, manager_a, draft_a, operator
+):
     services.submit(account=draft_a, by=operator)
+    services.approve(account=draft_a, by=manager_a)
     client.force_login(communications_officer)
     response = client.post(
         reverse(CHANGELIST), {"action": "reject", ACTION_CHECKBOX_NAME: [draft_a.pk]}
@@ -89,8 +113,8 @@ def test_reject_action_asks_for_a_reason(client, communications_officer, draft_a
     assert draft_a.state == S.DRAFT and draft_a.rejection_reason == "Komplettera risker."
 
 
-def test_start_closing_action(client, communications_officer, account_a):
-    client.force_login(communications_officer)
+def test_start_closing_action(client, office_head, account_a):
+    client.force_login(office_head)
     planned = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     client.post(
         reverse(CHANGELIST),

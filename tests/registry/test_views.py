@@ -179,9 +179,15 @@ def test_operator_drafts_edits_and_submits_in_the_browser_views(
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.state == S.SUBMITTED and account.goals == "Nya mål"
-    # A submitted request is no longer edited.
-    assert client.post(reverse("registry:account_edit", args=[account.pk]), data).status_code == 302
+    # A submitted request is no longer edited; what was typed comes back with the reason.
+    response = client.post(
+        reverse("registry:account_edit", args=[account.pk]), {**data, "goals": "Skrivet sent"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Bara ett utkast kan ändras." in page and "Skrivet sent" in page
     assert SocialAccount.objects.get(pk=account.pk).goals == "Nya mål"
+    assert client.get(reverse("registry:account_edit", args=[account.pk])).status_code == 302
 
 
 def test_the_same_account_cannot_be_registered_twice(client, operator, department_a, account_a):
