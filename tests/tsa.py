@@ -39,7 +39,7 @@ dir = {dir}
 serial = $dir/serial
 crypto_device = builtin
 signer_cert = $dir/tsa.crt
-certs = $dir/ca.crt
+certs = $dir/{chain}
 signer_key = $dir/tsa.key
 signer_digest = sha256
 default_policy = {default_policy}
@@ -57,6 +57,12 @@ _TSA_EXTENSIONS = """\
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
 extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[ v3_intermediate ]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
@@ -79,8 +85,28 @@ def make_ca(folder: Path, name: str = "Testkommunens rot-CA") -> Path:
     return folder / "ca.crt"
 
 
-def make_tsa_certificate(folder: Path, name: str = "Testkommunens TSA") -> Path:
-    """Make the TSA's key and certificate (tsa.key, tsa.crt), issued by the CA in `folder`."""
+def make_intermediate_ca(folder: Path, name: str = "Testkommunens utfärdande CA") -> Path:
+    """Make a CA (intermediate.key, .crt) issued by the root CA in `folder`; return its path."""
+    (folder / "tsa_ext.cnf").write_text(_TSA_EXTENSIONS)
+    _openssl(
+        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "intermediate.key",
+        "-out", "intermediate.csr", "-subj", f"/CN={name}",
+        cwd=folder,
+    )  # fmt: skip
+    _openssl(
+        "x509", "-req", "-in", "intermediate.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "intermediate.crt", "-days", "3",
+        "-extfile", "tsa_ext.cnf", "-extensions", "v3_intermediate",
+        cwd=folder,
+    )  # fmt: skip
+    return folder / "intermediate.crt"
+
+
+def make_tsa_certificate(
+    folder: Path, name: str = "Testkommunens TSA", *, issuer: str = "ca"
+) -> Path:
+    """Make the TSA's key and certificate (tsa.key, tsa.crt), issued by `issuer` (the CA's
+    file name without .crt/.key) in `folder`."""
     (folder / "tsa_ext.cnf").write_text(_TSA_EXTENSIONS)
     _openssl(
         "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr",
@@ -88,7 +114,7 @@ def make_tsa_certificate(folder: Path, name: str = "Testkommunens TSA") -> Path:
         cwd=folder,
     )  # fmt: skip
     _openssl(
-        "x509", "-req", "-in", "tsa.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "x509", "-req", "-in", "tsa.csr", "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key",
         "-CAcreateserial", "-out", "tsa.crt", "-days", "2",
         "-extfile", "tsa_ext.cnf", "-extensions", "v3_tsa",
         cwd=folder,
@@ -152,15 +178,28 @@ class _TSAHTTPServer(http.server.ThreadingHTTPServer):
 class LocalTSA:
     """A time-stamping authority on 127.0.0.1: `url`, `ca_file`, and switches for failures."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, intermediate: bool = False) -> None:
+        """Make the keys and start serving; with `intermediate`, the TSA's certificate is
+        issued by an intermediate CA that its replies carry (`ca_file` stays the root alone;
+        `chain_file` holds root and intermediate)."""
         self.folder = Path(folder or tempfile.mkdtemp(prefix="tsa-"))
         self.ca_file = make_ca(self.folder)
-        self.certificate_file = make_tsa_certificate(self.folder)
+        self.chain_file = self.ca_file
+        issuer = "ca"
+        if intermediate:
+            intermediate_file = make_intermediate_ca(self.folder)
+            self.chain_file = self.folder / "chain.pem"
+            self.chain_file.write_bytes(self.ca_file.read_bytes() + intermediate_file.read_bytes())
+            issuer = "intermediate"
+        self.certificate_file = make_tsa_certificate(self.folder, issuer=issuer)
         (self.folder / "serial").write_text("01\n")
         self.config_file = self.folder / "tsa.cnf"
         self.config_file.write_text(
             _TSA_CONFIG.format(
-                dir=self.folder, default_policy=DEFAULT_POLICY, other_policy=OTHER_POLICY
+                dir=self.folder,
+                chain=f"{issuer}.crt",
+                default_policy=DEFAULT_POLICY,
+                other_policy=OTHER_POLICY,
             )
         )
         self.mode = "up"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import core, tsp
+from django.core.exceptions import ImproperlyConfigured
 
 from nykvarn_sm.lib import timestamps
 from nykvarn_sm.lib.timestamps import (
@@ -18,7 +19,7 @@ from nykvarn_sm.lib.timestamps import (
     request_timestamp,
     verify_timestamp,
 )
-from tests.tsa import DEFAULT_POLICY, OPENSSL, OTHER_POLICY, make_ca
+from tests.tsa import DEFAULT_POLICY, OPENSSL, OTHER_POLICY, LocalTSA, make_ca
 
 DIGEST = hashlib.sha256(b"Fritidsfabriken, ogranskad sida 2026-07-01").digest()
 OTHER_DIGEST = hashlib.sha256(b"Fritidsfabriken, ogranskad sida 2026-07-02").digest()
@@ -90,6 +91,29 @@ def test_token_verified_against_another_ca_is_refused(tsa, settings, tmp_path):
     # A TSA whose certificate does not chain to the configured CA is refused at once.
     with pytest.raises(TimestampInvalid):
         request_timestamp(DIGEST)
+
+
+@pytest.fixture(scope="module")
+def tsa_under_intermediate(tmp_path_factory):
+    server = LocalTSA(tmp_path_factory.mktemp("tsa-intermediate"), intermediate=True)
+    yield server
+    server.stop()
+
+
+def test_tsa_under_an_intermediate_ca_verifies(tsa_under_intermediate, settings):
+    settings.TSA_URL = tsa_under_intermediate.url
+    settings.TSA_TIMEOUT = 2.0
+    settings.TSA_POLICY_OID = ""
+    # The root alone is enough: the reply carries the intermediate.
+    settings.TSA_CA_FILE = str(tsa_under_intermediate.ca_file)
+    stamp = request_timestamp(DIGEST)
+    # So is the whole chain.
+    settings.TSA_CA_FILE = str(tsa_under_intermediate.chain_file)
+    assert verify_timestamp(stamp.token, DIGEST).serial == stamp.serial
+    # The intermediate alone is not: OpenSSL needs the root to end the chain.
+    settings.TSA_CA_FILE = str(tsa_under_intermediate.folder / "intermediate.crt")
+    with pytest.raises(ImproperlyConfigured, match="root"):
+        verify_timestamp(stamp.token, DIGEST)
 
 
 def _tamper_tst_info(token: bytes, field: str, value: object) -> bytes:
@@ -252,3 +276,19 @@ def test_site_refuses_to_start_with_a_tsa_but_no_ca_file():
     )  # fmt: skip
     assert result.returncode != 0
     assert "TSA_CA_FILE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("TSA_CA_FILE", "/nonexistent/tsa-ca.pem"),
+        ("TSA_URL", "ftp://127.0.0.1/tsa"),
+        ("TSA_URL", "http://127.0.0.1:99999/tsa"),
+        ("TSA_POLICY_OID", "inte en oid"),
+    ],
+)
+def test_a_wrong_setting_is_named_before_any_request(tsa, settings, setting, value):
+    setattr(settings, setting, value)
+    with pytest.raises(ImproperlyConfigured, match=setting):
+        request_timestamp(DIGEST)
+    assert tsa.queries == []
