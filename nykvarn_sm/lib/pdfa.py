@@ -365,7 +365,15 @@ def render_pdfa(
     dc:creator (organisation and department). Remote resources are fetched through
     safe_fetch only; file:// is refused.
     """
-    return render_pdfa_parts([(html, base_url)], title=title, author=author, subject=subject)
+    return render_pdfa_parts(
+        [(html, base_url)], title=title, author=author, subject=subject, footer=None
+    )
+
+
+#: The footer `render_pdfa_parts` writes on every page of a file made of several parts.
+PAGE_FOOTER = "Sida {page} av {pages}"
+# The band at the foot of each page the footer is drawn in: the archive's page margin.
+FOOTER_BAND_PT = 15 * 72 / 25.4
 
 
 def render_pdfa_parts(
@@ -375,12 +383,18 @@ def render_pdfa_parts(
     author: str,
     subject: str = "",
     append_pdfs: list[bytes] | None = None,
+    footer: str | None = PAGE_FOOTER,
 ) -> bytes:
     """Render several HTML documents (html, base_url) one after the other as one PDF/A.
 
     Each part keeps its own style sheets (the archive's cover, then a page rendered as
     it was fetched). `append_pdfs` are PDF files whose pages follow (uploaded prints);
     they are made opaque like the rest, and validation tells whether they conform.
+
+    `footer` ("Sida {page} av {pages}") is written on every page of the finished file,
+    with the title at the left: a part's own CSS page counters count only that part's
+    pages, and appended prints have none, so the numbers are put on after assembly.
+    None leaves the pages as the parts drew them.
     """
     import weasyprint
 
@@ -403,7 +417,52 @@ def render_pdfa_parts(
         part=part,
         conformance=conformance,
         append_pdfs=append_pdfs or [],
+        footer=footer,
     )
+
+
+def _footer_stamps(widths: list[float], *, left: str, footer: str, pdf_variant: str) -> bytes:
+    """Render one footer band per page (as wide as that page) as a PDF, in order."""
+    import weasyprint
+
+    names = {width: f"w{n}" for n, width in enumerate(dict.fromkeys(widths))}
+    page_rules = "".join(
+        f"@page {name} {{ size: {width:.2f}pt {FOOTER_BAND_PT:.2f}pt; margin: 0 15mm; }}"
+        for width, name in names.items()
+    )
+    bands = "".join(
+        f'<div class="band" style="page: {names[width]}">'
+        f'<span class="left">{escape(printable(left))}</span>'
+        f'<span class="right">{escape(footer.format(page=n, pages=len(widths)))}</span></div>'
+        for n, width in enumerate(widths, start=1)
+    )
+    html = f"""<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><style>
+{page_rules}
+body {{ margin: 0; font-family: {FONT_STACK}; font-size: 8pt; color: #444; }}
+.band {{ display: flex; justify-content: space-between; align-items: center;
+  height: {FOOTER_BAND_PT:.2f}pt; break-after: page; white-space: nowrap; }}
+.band:last-child {{ break-after: auto; }}
+.left {{ overflow: hidden; text-overflow: ellipsis; margin-right: 6mm; }}
+</style></head><body>{bands}</body></html>"""
+    # Written as PDF/A too, so that its fonts carry what PDF/A asks of them (CIDSet).
+    return weasyprint.HTML(string=html).write_pdf(  # type: ignore[no-any-return]
+        stylesheets=[weasyprint.CSS(string=ARCHIVE_CSS)], pdf_variant=pdf_variant
+    )
+
+
+def _stamp_footers(pdf: Any, *, left: str, footer: str, part: int) -> None:
+    """Draw "Sida X av Y" (and the title) in the bottom margin of every page of `pdf`."""
+    import pikepdf
+
+    boxes = [pikepdf.Rectangle(page.mediabox) for page in pdf.pages]
+    variant_name = next(name for name, number, _c in VARIANTS.values() if number == part)
+    stamps_data = _footer_stamps(
+        [box.width for box in boxes], left=left, footer=footer, pdf_variant=variant_name
+    )
+    with pikepdf.open(io.BytesIO(stamps_data)) as stamps:
+        for page, box, stamp in zip(pdf.pages, boxes, stamps.pages, strict=True):
+            band = pikepdf.Rectangle(box.llx, box.lly, box.urx, box.lly + FOOTER_BAND_PT)
+            page.add_overlay(pdf.copy_foreign(stamp.as_form_xobject()), band)
 
 
 def _finish(
@@ -415,8 +474,9 @@ def _finish(
     part: int,
     conformance: str,
     append_pdfs: list[bytes],
+    footer: str | None = None,
 ) -> bytes:
-    """Append pages, remove transparency (PDF/A-1) and write metadata as elements."""
+    """Append pages, number them, remove transparency (PDF/A-1), write metadata."""
     import pikepdf
     import weasyprint
 
@@ -427,6 +487,8 @@ def _finish(
         for extra in append_pdfs:
             with pikepdf.open(io.BytesIO(extra)) as other:
                 pdf.pages.extend(other.pages)
+        if footer:
+            _stamp_footers(pdf, left=title, footer=footer, part=part)
         if part == 1:
             _remove_transparency(pdf)
         pdf.Root.Metadata = pdf.make_stream(
