@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department, User
 from registry.models import CHECKLIST_FIELDS, CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
 from registry.services import host_aliases
-from registry.urls_normalise import InvalidAccountURL, normalise_url, split_host
+from registry.urls_normalise import (
+    InvalidAccountURL,
+    ensure_browser_agrees,
+    normalise_url,
+    split_host,
+)
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -66,6 +71,8 @@ class AccountURLMixin:
         try:
             key = normalise_url(url, host_aliases=host_aliases())
             host, _path, _query = split_host(url)
+            # The host a browser opens, and no other reading of the text (REG-1).
+            ensure_browser_agrees(url)
         except InvalidAccountURL:
             self.add_error("url", _("Ange en fullständig webbadress till kontot."))
             return

@@ -13,8 +13,12 @@ slash, query string or fragment. A few platforms keep the account in the query s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import cast
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+import ada_url
 
 # Sub-domains that only select a mobile or localised front end of the same site.
 FRONT_END_PREFIXES = ("www.", "m.", "mobile.", "web.", "touch.")
@@ -30,27 +34,52 @@ class InvalidAccountURL(ValueError):
     """The text is not an http(s) address of a page."""
 
 
-def split_host(url: str) -> tuple[str, str, str]:
-    """Return (host, path, query) of an http(s) address, host reduced; raise if it is not one."""
-    text = (url or "").strip()
+# What a browser removes before it reads an address (WHATWG URL standard, "basic URL
+# parser"): leading and trailing C0 controls and spaces, and every tab and newline.
+_STRIPPED = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:")
+
+
+def _browser_text(url: str) -> str:
+    """Return `url` as a browser starts reading it, with https:// added when it has no scheme."""
+    text = _TAB_OR_NEWLINE.sub("", _STRIPPED.sub("", url or ""))
     if not text:
         raise InvalidAccountURL("empty")
-    if "://" not in text:
-        # People paste "facebook.com/fritidsfabriken" without a scheme.
-        text = "https://" + text.lstrip("/")
+    scheme = _SCHEME.match(text)
+    # People paste "facebook.com/fritidsfabriken" (or "facebook.com:443/...") without a
+    # scheme; a dot is in no scheme we accept, so "facebook.com:" is a host, not a scheme.
+    if scheme is None or "." in scheme.group():
+        text = "https://" + text.lstrip("/\\")
+    return text
+
+
+def _parse(url: str) -> dict[str, str]:
+    """Parse `url` as a browser does (ada, WHATWG URL standard); raise if it is no address."""
     try:
-        parts = urlsplit(text)  # raises on an unbalanced bracket ("http://[abc")
-        if parts.scheme.lower() not in ("http", "https"):
-            raise InvalidAccountURL("scheme")
-        host = (parts.hostname or "").rstrip(".").lower()
-        _ = parts.port  # raises on a port that is not a number in 0-65535
-    except InvalidAccountURL:
-        raise
-    except ValueError as exc:  # a malformed port or bracketed host
+        parts = ada_url.parse_url(_browser_text(url))
+    except ValueError as exc:  # ada: "Invalid URL"
         raise InvalidAccountURL("host") from exc
-    if not host or "." not in host or any(c.isspace() for c in host):
+    if parts["protocol"] not in ("http:", "https:"):
+        raise InvalidAccountURL("scheme")
+    return cast("dict[str, str]", parts)
+
+
+def split_host(url: str) -> tuple[str, str, str]:
+    """Return (host, path, query) of an http(s) address, host reduced; raise if it is not one.
+
+    The address is read as a browser reads it (WHATWG URL standard, through ada), not as
+    Python's urllib does: `https://evil.example\\@facebook.com/` opens evil.example in a
+    browser while urllib says facebook.com, and tabs, newlines, backslashes, percent-encoded
+    and full-width host names, user names and dot segments differ in the same way. What the
+    public verify check answers must be about the page a visitor's browser opens (REG-7).
+    """
+    parts = _parse(url)
+    host = parts["hostname"].rstrip(".").lower()
+    if not host or "." not in host or host.startswith("["):
         raise InvalidAccountURL("host")
-    # An IDN host is compared in its ASCII form, so lookalike Unicode never equals ours.
+    # The host is ASCII already (IDNA, as a browser sends it), so lookalike Unicode never
+    # equals ours; the codec also refuses labels longer than DNS allows.
     try:
         host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
@@ -62,7 +91,33 @@ def split_host(url: str) -> tuple[str, str, str]:
             if host.startswith(prefix) and host.count(".") >= 2:
                 host = host[len(prefix) :]
                 stripped = True
-    return host, parts.path, parts.query
+    return host, parts["pathname"], parts["search"].removeprefix("?")
+
+
+def ensure_browser_agrees(url: str) -> None:
+    """Refuse an account address that does not plainly name the host a browser opens.
+
+    The register's address is shown as a link, exported, and fetched by the archive with
+    Python's urllib; a text that urllib and a browser read as different hosts, or that a
+    person reads as another host (`https://facebook.com@evil.example/`), must not become an
+    official account's address (REG-1 "Registrering", REG-7 "Koppling till nykvarn.se").
+    """
+    text = (url or "").strip()
+    if any(c in text for c in "\\\t\n\r") or any(ord(c) < 0x20 for c in text):
+        raise InvalidAccountURL("ambiguous")
+    parts = _parse(text)
+    if parts["username"] or parts["password"]:
+        raise InvalidAccountURL("userinfo")
+    try:
+        seen_by_urllib = urlsplit(_browser_text(text)).hostname or ""
+    except ValueError as exc:
+        raise InvalidAccountURL("host") from exc
+    try:
+        seen_by_urllib = seen_by_urllib.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise InvalidAccountURL("host") from exc
+    if seen_by_urllib != parts["hostname"].rstrip("."):
+        raise InvalidAccountURL("ambiguous")
 
 
 def normalise_url(url: str, *, host_aliases: Mapping[str, str] | None = None) -> str:
