@@ -347,6 +347,15 @@ def _handle_incoming(user: User, account: Any) -> bool:
     return _log_removal(user, account)
 
 
+@rule("moderation.handle_item")
+def _handle_item(user: User, item: Any) -> bool:
+    """Answer, forward, refer, register or give a notice (besked) on one incoming item
+    (MOD-6, Bilaga 4). A confidential item only by a reader of its content (MOD-3,
+    "Gallra otillåtna inlägg/kommentarer": shown only to those who need it): an answer or
+    a closing can't be judged without reading what it answers."""
+    return _handle_incoming(user, item.account) and may_read_content(user, item)
+
+
 @rule("moderation.register")
 def _register(user: User, record: Any) -> bool:
     """MOD-3: "Det är verksamheten som ansvarar för det sociala mediet som ansvarar för

@@ -89,6 +89,20 @@ class MultipleFileField(forms.FileField):
                         _("%(name)s är större än %(limit)s MB."),
                         params={"name": upload.name, "limit": _megabytes(max_bytes)},
                     ) from None
+                if rejected.reason == "too_many_pixels" and rejected.dimensions:
+                    # A decompression bomb: a few bytes claiming billions of pixels.
+                    raise forms.ValidationError(
+                        _(
+                            "%(name)s har för många bildpunkter (%(width)d × %(height)d); "
+                            "högst %(limit)s miljoner tillåts."
+                        ),
+                        params={
+                            "name": upload.name,
+                            "width": rejected.dimensions[0],
+                            "height": rejected.dimensions[1],
+                            "limit": f"{(rejected.limit or 0) / 1_000_000:g}",
+                        },
+                    ) from None
                 raise forms.ValidationError(
                     _("%(name)s är inte en PNG-, JPEG-, GIF-, WebP- eller PDF-fil."),
                     params={"name": upload.name},
@@ -173,12 +187,24 @@ class RemovalForm(forms.Form):
         help_text=_("Sparas med kontrollsumma och kan inte bytas ut."),
     )
 
-    def __init__(self, *args: Any, accounts: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        accounts: Any = None,
+        incoming: IncomingItem | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if accounts is not None:
             field = cast(AccountChoiceField, self.fields["account"])
             field.queryset = accounts.select_related("platform", "department")
         self.fields["removed_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
+        if incoming is not None and incoming.confidential:
+            # MOD-3: what came in as confidential is removed as confidential; the box is
+            # locked (a disabled field ignores what is posted).
+            confidential = self.fields["confidential"]
+            confidential.initial, confidential.disabled = True, True
+            confidential.help_text = _("Det inkomna ärendet är sekretessbelagt.")
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -263,6 +263,9 @@ def _log_removal(
     if (
         reason.confidential_by_default
         or fields["registration_decision"] == RegistrationDecision.CONFIDENTIAL
+        # MOD-3: an incoming item logged as confidential stays so when it is unpublished,
+        # whoever logs the removal.
+        or (incoming is not None and incoming.confidential)
     ):
         fields = {**fields, "confidential": True}
     if incoming is not None:

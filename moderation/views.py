@@ -143,12 +143,15 @@ def removal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _removal_initial_from(item: IncomingItem, user: Any) -> dict[str, Any]:
+    """The removal form prefilled from an incoming item. For a confidential item the link,
+    the sender and the text are left out unless the user may read them (MOD-3): a link
+    to the post shows its content as well as the text would."""
     kinds: dict[str, str] = {IncomingItem.Kind.COMMENT: RemovedPost.Kind.COMMENT}
     readable = perms.may_read_content(user, item)
     return {
         "account": item.account_id,
         "kind": kinds.get(item.kind, RemovedPost.Kind.COMMENT),
-        "post_url": item.url,
+        "post_url": item.url if readable else "",
         "sender_name": item.sender_name if readable else "",
         "posted_at": timezone.localtime(item.received_at).strftime("%Y-%m-%dT%H:%M"),
         "content": item.text if readable else "",
@@ -174,7 +177,7 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(item)
     accounts = _open_accounts(request.user)
     if request.method == "POST":
-        form = RemovalForm(request.POST, request.FILES, accounts=accounts)
+        form = RemovalForm(request.POST, request.FILES, accounts=accounts, incoming=item)
         if form.is_valid():
             data = form.cleaned_data
             account = data["account"]
@@ -210,7 +213,7 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             initial = _removal_initial_from(item, request.user)
         elif id_param(request.GET.get("account")):
             initial = {"account": id_param(request.GET.get("account"))}
-        form = RemovalForm(initial=initial, accounts=accounts)
+        form = RemovalForm(initial=initial, accounts=accounts, incoming=item)
     return render(request, "moderation/removal_form.html", {"form": form, "item": item})
 
 
@@ -498,14 +501,17 @@ def _render_item(
     ack_form: Any = None,
     status: int = 200,
 ) -> HttpResponse:
-    can_handle = perms.can(request.user, "moderation.handle_incoming", item.account)
     return render(
         request,
         "moderation/incoming_detail.html",
         {
             "item": item,
             "overdue": item.is_overdue(),
-            "can_handle": can_handle and item.is_open and item.readable,
+            "can_handle": item.is_open and perms.can(request.user, "moderation.handle_item", item),
+            # Unpublishing is for whoever handles the account's items: the removal of a
+            # confidential item is logged as confidential whoever logs it (MOD-1, MOD-3).
+            "can_unpublish": item.is_open
+            and perms.can(request.user, "moderation.handle_incoming", item.account),
             "close_form": close_form or CloseIncomingForm(initial=_signature_initial(request.user)),
             "ack_form": ack_form or AcknowledgeForm(),
             "removals": _mark(list(item.removals.with_line_confidentiality()), request.user),
@@ -524,7 +530,7 @@ def incoming_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incoming_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(request, pk)
-    perms.require(request.user, "moderation.handle_incoming", item.account)
+    perms.require(request.user, "moderation.handle_item", item)
     form = AcknowledgeForm(request.POST)
     if not item.is_open:
         raise Http404
@@ -539,12 +545,10 @@ def incoming_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_POST
 def incoming_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = _get_item(request, pk)
-    perms.require(request.user, "moderation.handle_incoming", item.account)
+    perms.require(request.user, "moderation.handle_item", item)
     if not item.is_open:
         messages.error(request, _("Ärendet är redan avslutat."))
         return redirect(item)
-    if not item.readable:
-        raise PermissionDenied
     form = CloseIncomingForm(request.POST)
     if not form.is_valid():
         return _render_item(request, item, close_form=form, status=400)
