@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.conf import settings
@@ -82,8 +83,12 @@ class SocialAccountQuerySet(models.QuerySet["SocialAccount"]):
         ).distinct()
 
     def public(self) -> SocialAccountQuerySet:
-        """Return the accounts on the public list of official channels (REG-7)."""
-        return self.filter(state=SocialAccount.State.ACTIVE)
+        """Return the accounts on the public list of official channels (REG-7).
+
+        REG-9, "Att öppna och avsluta ett konto": an account being closed is still the
+        municipality's until it is closed, and only then is it taken off the web site's list.
+        """
+        return self.filter(state__in=[SocialAccount.State.ACTIVE, SocialAccount.State.CLOSING])
 
 
 class SocialAccount(models.Model):
@@ -462,7 +467,14 @@ class SocialAccount(models.Model):
             )
         if not closing_snapshot_stored(self):
             # ARC-1 and Stockholm's practice: a stored "inför avslut" snapshot first.
-            problems.append(str(_("Ett arkivuttag inför avslut måste finnas sparat.")))
+            problems.append(
+                str(
+                    _(
+                        "Ett arkivuttag inför avslut, taget efter att avslutet påbörjades, "
+                        "måste finnas sparat."
+                    )
+                )
+            )
         return problems
 
     def close(self, *, by: Any) -> None:
@@ -557,17 +569,31 @@ TRANSITIONS_FROM: dict[str, list[str]] = {
 }
 
 
-def closing_snapshot_stored(account: SocialAccount) -> bool:
-    """Whether the archive holds a stored "inför avslut" snapshot of the account (ARC-1).
+# Apps that keep snapshots answer "is there a stored "inför avslut" snapshot of this account
+# taken at or after `since`?" by registering a check here (archive.apps does); the registry
+# never imports them, so the dependency points from the archive to the registry only.
+ClosingSnapshotCheck = Callable[..., bool]
+CLOSING_SNAPSHOT_CHECKS: list[ClosingSnapshotCheck] = []
 
-    The archive app answers; without it no account can be closed, rather than closing one
-    whose pages were never kept.
+
+def register_closing_snapshot_check(check: ClosingSnapshotCheck) -> ClosingSnapshotCheck:
+    """Register `check(account, *, since)`; registering the same check twice adds it once."""
+    if check not in CLOSING_SNAPSHOT_CHECKS:
+        CLOSING_SNAPSHOT_CHECKS.append(check)
+    return check
+
+
+def closing_snapshot_stored(account: SocialAccount) -> bool:
+    """Whether a stored "inför avslut" snapshot was taken after the closing started (ARC-1).
+
+    REG-9: the pages are kept as they were when the account is being closed, so a snapshot
+    from before the closing began does not count. Without a registered check no account
+    can be closed, rather than closing one whose pages were never kept.
     """
-    try:
-        from archive.services import has_stored_closing_snapshot
-    except ImportError:
+    since = account.closing_started_at
+    if since is None:
         return False
-    return bool(has_stored_closing_snapshot(account))
+    return any(check(account, since=since) for check in CLOSING_SNAPSHOT_CHECKS)
 
 
 class Substitute(models.Model):

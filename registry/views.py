@@ -696,6 +696,7 @@ def _public_accounts() -> Any:
 
 def public_entry(account: SocialAccount) -> dict[str, Any]:
     """The public facts about an account; no employee's personal data (REG-7)."""
+    closing = account.state == SocialAccount.State.CLOSING
     return {
         "id": account.pk,
         "platform": account.platform.name,
@@ -704,6 +705,13 @@ def public_entry(account: SocialAccount) -> dict[str, Any]:
         "department": account.department.name,
         "active_since": (
             timezone.localdate(account.activated_at).isoformat() if account.activated_at else None
+        ),
+        # REG-9: official until closed; followers and the web site see the planned date.
+        "closing": closing,
+        "closing_planned_on": (
+            account.closing_planned_on.isoformat()
+            if closing and account.closing_planned_on
+            else None
         ),
     }
 
@@ -746,7 +754,7 @@ def public_json(request: HttpRequest) -> JsonResponse:
 
 
 def find_official(url: str) -> SocialAccount | None:
-    """Return the active account the address belongs to, or None (REG-7).
+    """Return the official account (active, or closing) the address belongs to, or None.
 
     Matches the account's own page or a page below it, never a lookalike name.
     """

@@ -71,7 +71,16 @@ def test_channel_list_json(client, register, account_a, settings):
     names = {a["name"] for a in data["accounts"]}
     assert names == {"Fritidsfabriken", "Hemtjänsten Nykvarn"}
     entry = next(a for a in data["accounts"] if a["id"] == account_a.pk)
-    assert set(entry) == {"id", "platform", "name", "url", "department", "active_since"}
+    assert set(entry) == {
+        "id",
+        "platform",
+        "name",
+        "url",
+        "department",
+        "active_since",
+        "closing",
+        "closing_planned_on",
+    }
     assert entry["platform"] == "Facebook" and entry["department"] == "Fritidsfabriken"
 
 
