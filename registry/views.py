@@ -438,6 +438,8 @@ def _people_context(account: SocialAccount, user: Any, **forms_: Any) -> dict[st
         "assignments": account.assignments.select_related("user", "granted_by", "revoked_by"),
         "deputies": account.deputies.all(),
         "today": timezone.localdate(),
+        # REG-4, REG-5: what activation needs of this page, asked for where it is set.
+        "activation_problems": account.activation_problems(),
     }
     context.update(forms_)
     return context
