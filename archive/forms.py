@@ -10,12 +10,51 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from archive.models import Snapshot
-from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload
+from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload, image_size
 from registry.models import SocialAccount
 
 #: What a snapshot can be made from (the PDF/A conversion takes these).
 ARCHIVE_TYPES = frozenset({PNG, JPEG, PDF})
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def check_archive_upload(upload: Any) -> str:
+    """Return the sniffed type of a screenshot or print the archive can make a PDF/A of;
+    otherwise ValidationError with a message naming the file.
+
+    Judged by the bytes, never the name or the browser's claim, and for an image by the
+    pixels its header claims (UPLOAD_MAX_PIXELS): the worker decodes every pixel, so a
+    decompression bomb is refused here rather than met there. An image whose header
+    cannot be read could not be archived either.
+    """
+    try:
+        kind = check_upload(
+            upload, size=upload.size, allowed=ARCHIVE_TYPES, max_bytes=MAX_UPLOAD_BYTES
+        )
+    except UploadRejected as rejected:
+        if rejected.reason == "too_large":
+            raise ValidationError(
+                _("%(name)s är större än 50 MB."), params={"name": upload.name}
+            ) from None
+        if rejected.reason == "too_many_pixels" and rejected.dimensions:
+            raise ValidationError(
+                _(
+                    "%(name)s har för många bildpunkter (%(width)d × %(height)d); "
+                    "högst %(limit)s miljoner tillåts."
+                ),
+                params={
+                    "name": upload.name,
+                    "width": rejected.dimensions[0],
+                    "height": rejected.dimensions[1],
+                    "limit": f"{(rejected.limit or 0) / 1_000_000:g}",
+                },
+            ) from None
+        kind = None
+    if kind is None or (kind != PDF and image_size(upload) is None):
+        raise ValidationError(
+            _("%(name)s är inte en PNG-, JPEG- eller PDF-fil."), params={"name": upload.name}
+        )
+    return kind
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -34,21 +73,8 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         cleaned = [single(f, initial) for f in files]
         for upload in cleaned:
-            try:
-                kind = check_upload(
-                    upload, size=upload.size, allowed=ARCHIVE_TYPES, max_bytes=MAX_UPLOAD_BYTES
-                )
-            except UploadRejected as rejected:
-                if rejected.reason == "too_large":
-                    raise ValidationError(
-                        _("%(name)s är större än 50 MB."), params={"name": upload.name}
-                    ) from None
-                raise ValidationError(
-                    _("%(name)s är inte en PNG-, JPEG- eller PDF-fil."),
-                    params={"name": upload.name},
-                ) from None
             # Stored and served with the type its bytes show, not the browser's claim.
-            upload.content_type = kind
+            upload.content_type = check_archive_upload(upload)
         return cleaned
 
 

@@ -18,9 +18,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL.Image import DecompressionBombError
 
 from accounts.models import AuditEvent
 from archive.models import FixityCheck, Snapshot, SnapshotSource, period_for
+from nykvarn_sm.lib.uploads import UploadRejected, check_pixels, extension_for, sniff_type
 from registry.models import SocialAccount
 
 if TYPE_CHECKING:
@@ -61,7 +63,10 @@ def _save_upload_files(uploads: list[UploadedFile]) -> list[tuple[str, UploadedF
     field = SnapshotSource._meta.get_field("file")
     saved: list[tuple[str, UploadedFile]] = []
     for upload in uploads:
-        name = field.generate_filename(None, upload.name or "underlag")  # type: ignore[attr-defined,arg-type]
+        # Named by what the bytes are, never by the uploader's name: "sida.html" holding a
+        # JPEG is stored as underlag.jpg (its own name is kept as original_name).
+        filename = "underlag" + extension_for(sniff_type(upload))
+        name = field.generate_filename(None, filename)  # type: ignore[attr-defined,arg-type]
         saved.append((field.storage.save(name, upload, max_length=field.max_length), upload))  # type: ignore[attr-defined]
     return saved
 
@@ -443,10 +448,13 @@ def process_snapshot(snapshot_id: int) -> Outcome:
         "account__platform", "account__department__parent", "requested_by"
     ).get(pk=snapshot_id)
     try:
+        _check_sources(snapshot)
         page = capturing.capture_snapshot_page(snapshot)
         return render_and_store(snapshot, page)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-        permanent = isinstance(exc, capturing.PermanentCaptureError)
+        # A decompression bomb that Pillow itself refuses is as permanent as one refused
+        # by _check_sources: the same file fails the same way every time.
+        permanent = isinstance(exc, capturing.PermanentCaptureError | DecompressionBombError)
         snapshot.refresh_from_db()
         message = f"{type(exc).__name__}: {exc}"[:4000]
         if not permanent and snapshot.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
@@ -463,6 +471,35 @@ def process_snapshot(snapshot_id: int) -> Outcome:
         snapshot.refresh_from_db()
         log.warning("Snapshot %s failed: %s", snapshot.pk, message)
         return Outcome(snapshot)
+
+
+def _check_sources(snapshot: Snapshot) -> None:
+    """Refuse uploaded images whose header claims more pixels than UPLOAD_MAX_PIXELS before
+    anything decodes them; PermanentCaptureError, since retrying can't help.
+
+    The upload form refuses them already; this holds for files that came another way (an
+    older upload, a changed limit, a row made by hand) and costs a header read per file.
+    """
+    from archive.capture import PermanentCaptureError
+
+    for source in snapshot.sources.all():
+        with source.file.open("rb") as handle:
+            try:
+                check_pixels(handle)
+            except UploadRejected as rejected:
+                width, height = rejected.dimensions or (0, 0)
+                raise PermanentCaptureError(
+                    _(
+                        "%(name)s har för många bildpunkter (%(width)d × %(height)d); "
+                        "högst %(limit)s miljoner tillåts."
+                    )
+                    % {
+                        "name": source.original_name,
+                        "width": width,
+                        "height": height,
+                        "limit": f"{(rejected.limit or 0) / 1_000_000:g}",
+                    }
+                ) from None
 
 
 def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:

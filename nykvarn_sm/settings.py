@@ -307,6 +307,12 @@ CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
 # Login walls (Facebook, Instagram): periodic snapshots wait for an upload; the owner and
 # deputies are reminded daily, the communications office too after this many days.
 ARCHIVE_UPLOAD_ESCALATE_DAYS = env.int("ARCHIVE_UPLOAD_ESCALATE_DAYS", default=14)
+# Permission bits of every archive file, in octal (ARC-2: the office share reads them as
+# the group); folders get search where read is given (0640 -> 0750).
+ARCHIVE_FILE_MODE = int(env.str("ARCHIVE_FILE_MODE", default="0640"), 8)
+# Uploaded images (archive screenshots, moderation evidence): the most pixels (width ×
+# height, as the header claims) accepted; a decompression bomb claims billions.
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=50_000_000)
 # The monthly fixity check (archive.tasks.verify_archive) reads every file: its own time
 # limit, in seconds.
 ARCHIVE_VERIFY_TIME_LIMIT = env.int("ARCHIVE_VERIFY_TIME_LIMIT", default=6 * 3600)

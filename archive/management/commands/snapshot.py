@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from archive import services
+from archive.forms import check_archive_upload
 from archive.models import Snapshot
 from archive.storage import archive_storage
 from registry.models import SocialAccount
@@ -61,8 +62,13 @@ class Command(BaseCommand):
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"Filen finns inte: {path}")
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            uploads.append(SimpleUploadedFile(path.name, path.read_bytes(), content_type))
+            upload = SimpleUploadedFile(path.name, path.read_bytes())
+            try:
+                # The same check as the upload form: bytes, type and pixels.
+                upload.content_type = check_archive_upload(upload)
+            except ValidationError as invalid:
+                raise CommandError(" ".join(invalid.messages)) from None
+            uploads.append(upload)
         try:
             snapshot = services.request_snapshot(
                 account=account,
