@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
@@ -42,6 +43,36 @@ def convention_name(*, platform: str, department: str, day: dt.date, context: st
     return clean_part(f"{platform} {department} {day:%Y-%m-%d} {context}") + ".pdf"
 
 
+def file_mode() -> int:
+    """Return settings.ARCHIVE_FILE_MODE: the permission bits of every archive file.
+
+    ARC-2 "en gemensam mapp per kontor": the office share reads the files as the group, so
+    the default 0o640 lets the group read; the worker's umask (often 0o077 under systemd)
+    does not decide it.
+    """
+    return int(getattr(settings, "ARCHIVE_FILE_MODE", 0o640)) & 0o777
+
+
+def dir_mode_for(mode: int) -> int:
+    """Return the folder mode that goes with a file mode: search wherever read is given."""
+    return mode | ((mode & 0o444) >> 2)
+
+
+def _make_dirs(directory: Path, root: Path, mode: int) -> None:
+    """Create `directory` below `root` with `mode` on each folder made (not the umask's)."""
+    root.mkdir(parents=True, exist_ok=True)  # ARCHIVE_ROOT itself: the operator's to set up
+    missing = []
+    while directory != root and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue  # another worker made it meanwhile; its mode is the same
+        os.chmod(folder, mode)
+
+
 def save_new(folder: str, filename: str, data: bytes) -> str:
     """Store `data` under folder/filename (a suffix if taken); return the storage name.
 
@@ -55,10 +86,13 @@ def save_new(folder: str, filename: str, data: bytes) -> str:
     folder = clean_part(folder)
     stem = filename.removesuffix(".pdf")
     if isinstance(storage, FileSystemStorage):
+        mode = file_mode()
         directory = Path(storage.path(folder))
-        directory.mkdir(parents=True, exist_ok=True)
+        _make_dirs(directory, Path(storage.location), dir_mode_for(mode))
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=directory)
         try:
+            # mkstemp makes the file 0o600; the hard link below shares this mode.
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
