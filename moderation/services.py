@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -38,6 +38,23 @@ from moderation.models import (
 from moderation.workdays import WorkCalendar
 from nykvarn_sm.lib.uploads import sniff_type
 from registry.models import SocialAccount, Substitute
+
+# --- conflicts ----------------------------------------------------------------------------
+# Two people acting on the same record or item at once: the second learns that someone
+# else was first. ValueError subclasses, so callers that only know "refused" still work.
+
+
+class AlreadyCorrected(ValueError):
+    """The record has been corrected already: only its latest version can be corrected."""
+
+
+class AlreadyRegistered(ValueError):
+    """The record's line of corrections has its diarienummer already."""
+
+
+class AlreadyClosed(ValueError):
+    """The incoming item is no longer open."""
+
 
 # --- working days -------------------------------------------------------------------------
 
@@ -157,6 +174,16 @@ def _stored_evidence(
         raise
 
 
+def _lock_chain() -> ChainHead:
+    """Lock and return the organisation's chain head. Call inside a transaction.
+
+    The lock that keeps the chain linear: whoever holds the head row takes the next
+    position; a concurrent append waits here and then follows that record.
+    """
+    chain, _created = ChainHead.objects.get_or_create(organisation=settings.ORGANISATION_NAME)
+    return ChainHead.objects.select_for_update().get(pk=chain.pk)
+
+
 def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEvidence]) -> RemovedPost:
     """Append one record to the organisation's chain. Call inside a transaction, with the
     evidence files already stored (`_stored_evidence`): only rows are written under the
@@ -167,10 +194,7 @@ def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEviden
         fields = {**fields, "content": "", "content_preserved": False}
         evidence = []
     hashes = [item.sha256 for item in evidence]
-    chain, _created = ChainHead.objects.get_or_create(organisation=settings.ORGANISATION_NAME)
-    # The lock that keeps the chain linear: whoever holds the head row takes the next
-    # position; a concurrent insert waits here and then follows this record.
-    chain = ChainHead.objects.select_for_update().get(pk=chain.pk)
+    chain = _lock_chain()
     fields = {"removed_by": by, **fields}
     record = RemovedPost(
         **fields,
@@ -276,7 +300,7 @@ def _log_removal(
             pk=incoming.pk, outcome=IncomingItem.Outcome.OPEN
         ).update(outcome=IncomingItem.Outcome.UNPUBLISHED, closed_at=now, closed_by=by)
         if claimed != 1:
-            raise ValueError("The incoming item is already closed.")
+            raise AlreadyClosed("The incoming item is already closed.")
         IncomingItem.objects.filter(pk=incoming.pk, first_response_at__isnull=True).update(
             first_response_at=now
         )
@@ -350,8 +374,13 @@ def _correct_removal(
     changes: dict[str, Any],
     evidence: Sequence[StoredEvidence],
 ) -> RemovedPost:
+    # Two people correcting the same record at once: every append takes the chain lock,
+    # so taking it before the check makes the check see a correction committed by whoever
+    # held it before us (on PostgreSQL a statement after the wait reads the new commit),
+    # instead of both passing the check and the second failing on `corrects`' uniqueness.
+    _lock_chain()
     if RemovedPost.objects.filter(corrects=record).exists():
-        raise ValueError("Only the current version of a record can be corrected.")
+        raise AlreadyCorrected("Only the current version of a record can be corrected.")
     fields = {name: getattr(record, name) for name in CORRECTABLE_FIELDS}
     fields.update({k: v for k, v in changes.items() if k in CORRECTABLE_FIELDS})
     if record.line_confidential:
@@ -382,12 +411,18 @@ def register_removal(
 ) -> Registration:
     """Record the hand-off to the records system (MOD-3, MOD-4, "Diarieföring")."""
     root = record.lineage_root()
-    registration = Registration.objects.create(
-        removed_post=root,
-        diarienummer=diarienummer.strip(),
-        registered_on=registered_on,
-        registered_by=by,
-    )
+    try:
+        # One hand-off per line of corrections, held by the unique removed_post: when two
+        # people enter a diarienummer at once, the second insert is refused here.
+        with transaction.atomic():
+            registration = Registration.objects.create(
+                removed_post=root,
+                diarienummer=diarienummer.strip(),
+                registered_on=registered_on,
+                registered_by=by,
+            )
+    except IntegrityError:
+        raise AlreadyRegistered("The record is registered already.") from None
     AuditEvent.record(
         actor=by,
         action="moderation.removal_registered",
@@ -596,7 +631,7 @@ def close_incoming(
         closed_by=by,
     )
     if claimed != 1:
-        raise ValueError("The item is already closed.")
+        raise AlreadyClosed("The item is already closed.")
     IncomingItem.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
         first_response_at=now
     )

@@ -185,26 +185,41 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             if item is not None and item.account_id != account.pk:
                 form.add_error("account", _("Ska vara samma konto som det inkomna ärendet."))
             else:
-                record = services.log_removal(
-                    by=request.user,
-                    account=account,
-                    reason=data["reason"],
-                    kind=data["kind"],
-                    posted_at=data["posted_at"],
-                    removed_at=data["removed_at"],
-                    motivation=data["motivation"],
-                    registration_decision=data["registration_decision"],
-                    content=data["content"],
-                    context=data["context"],
-                    post_url=data["post_url"],
-                    platform_post_id=data["platform_post_id"],
-                    sender_name=data["sender_name"],
-                    sender_profile_url=data["sender_profile_url"],
-                    sender_informed=data["sender_informed"],
-                    confidential=data["confidential"],
-                    evidence=data["evidence"],
-                    incoming=item,
-                )
+                try:
+                    record = services.log_removal(
+                        by=request.user,
+                        account=account,
+                        reason=data["reason"],
+                        kind=data["kind"],
+                        posted_at=data["posted_at"],
+                        removed_at=data["removed_at"],
+                        motivation=data["motivation"],
+                        registration_decision=data["registration_decision"],
+                        content=data["content"],
+                        context=data["context"],
+                        post_url=data["post_url"],
+                        platform_post_id=data["platform_post_id"],
+                        sender_name=data["sender_name"],
+                        sender_profile_url=data["sender_profile_url"],
+                        sender_informed=data["sender_informed"],
+                        confidential=data["confidential"],
+                        evidence=data["evidence"],
+                        incoming=item,
+                    )
+                except services.AlreadyClosed:
+                    form.add_error(
+                        None,
+                        _(
+                            "Någon annan avslutade ärendet nyss, så inlägget loggades inte. "
+                            "Ladda om ärendet och se vad som gjordes."
+                        ),
+                    )
+                    return render(
+                        request,
+                        "moderation/removal_form.html",
+                        {"form": form, "item": item},
+                        status=409,
+                    )
                 messages.success(request, _("Det borttagna inlägget är loggat."))
                 return redirect(record)
     else:
@@ -262,22 +277,30 @@ def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     perms.require(request.user, "moderation.log_removal", record.account)
     if not record.readable:
         raise PermissionDenied
-    if RemovedPost.objects.filter(corrects=record).exists():
+    corrected = RemovedPost.objects.filter(corrects=record).exists()
+    if corrected and request.method != "POST":
         messages.error(request, _("Posten är redan rättad: rätta den senaste versionen."))
         return redirect(record)
     if request.method == "POST":
         form = CorrectionForm(request.POST, request.FILES)
+        if corrected:
+            # Someone else's correction was saved while this form was open.
+            return _corrected_elsewhere(request, form, record)
         if form.is_valid():
             data = dict(form.cleaned_data)
             note = data.pop("correction_note")
             files = data.pop("evidence")
-            new = services.correct_removal(
-                by=request.user,
-                record=record,
-                correction_note=note,
-                changes=data,
-                evidence=files,
-            )
+            try:
+                new = services.correct_removal(
+                    by=request.user,
+                    record=record,
+                    correction_note=note,
+                    changes=data,
+                    evidence=files,
+                )
+            except services.AlreadyCorrected:
+                # ... or between the check above and the locked append.
+                return _corrected_elsewhere(request, form, record)
             messages.success(request, _("Rättelsen är loggad som en ny post."))
             return redirect(new)
     else:
@@ -288,6 +311,22 @@ def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             initial[name] = timezone.localtime(initial[name]).strftime("%Y-%m-%dT%H:%M")
         form = CorrectionForm(initial=initial)
     return render(request, "moderation/removal_form.html", {"form": form, "record": record})
+
+
+def _corrected_elsewhere(
+    request: HttpRequest, form: CorrectionForm, record: RemovedPost
+) -> HttpResponse:
+    """Show the correction form again, as typed, saying that someone else was first."""
+    form.add_error(
+        None,
+        _(
+            "Någon annan rättade posten nyss, så din rättelse sparades inte. Ladda om "
+            "sidan och rätta den senaste versionen; det du skrev står kvar nedan."
+        ),
+    )
+    return render(
+        request, "moderation/removal_form.html", {"form": form, "record": record}, status=409
+    )
 
 
 @login_required
@@ -303,7 +342,14 @@ def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, _("Ange diarienummer och datum."))
         return _removal_page(request, pk, registration_form=form, status=400)
-    services.register_removal(by=request.user, record=record, **form.cleaned_data)
+    try:
+        services.register_removal(by=request.user, record=record, **form.cleaned_data)
+    except services.AlreadyRegistered:
+        messages.error(
+            request,
+            _("Någon annan registrerade diarienumret nyss. Sidan visar det som sparades."),
+        )
+        return redirect(record)
     messages.success(request, _("Diarienumret är registrerat."))
     return redirect(record)
 
@@ -552,7 +598,13 @@ def incoming_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = CloseIncomingForm(request.POST)
     if not form.is_valid():
         return _render_item(request, item, close_form=form, status=400)
-    services.close_incoming(by=request.user, item=item, **form.cleaned_data)
+    try:
+        services.close_incoming(by=request.user, item=item, **form.cleaned_data)
+    except services.AlreadyClosed:
+        messages.error(
+            request, _("Någon annan avslutade ärendet nyss. Sidan visar det som sparades.")
+        )
+        return redirect(item)
     messages.success(request, _("Ärendet är avslutat."))
     return redirect(item)
 
