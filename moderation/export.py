@@ -23,6 +23,12 @@ from nykvarn_sm.lib.pdfa import render_pdfa
 from nykvarn_sm.lib.spreadsheet import safe_cell
 
 RESTRICTED = "Sekretess"
+DEFAULT_PDF_MAX_RECORDS = 500
+
+
+def pdf_max_records() -> int:
+    """MODERATION_EXPORT_PDF_MAX_RECORDS: the most records one PDF/A export renders."""
+    return int(getattr(settings, "MODERATION_EXPORT_PDF_MAX_RECORDS", DEFAULT_PDF_MAX_RECORDS))
 
 
 def _local(value: Any) -> str:

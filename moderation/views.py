@@ -2,7 +2,9 @@
 
 Every view asks accounts.permissions first (404 outside the user's scope, 403 inside it
 when the action is not theirs), then the form, then one service call, then redirects.
-Confidential content is shown only where `perms.may_read_content` says so.
+Confidential content is shown only where `perms.may_read_content` says so. Every response
+is `never_cache` (`Cache-Control: private, no-store`): pages, downloads and exports show
+removed and often confidential content (MOD-3), which no browser or proxy cache should keep.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
@@ -105,6 +108,7 @@ def _year(value: str | None) -> int | None:
 # --- the removal log ----------------------------------------------------------------------
 
 
+@never_cache
 @login_required
 @require_GET
 def removal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -161,6 +165,7 @@ def _removal_initial_from(item: IncomingItem, user: Any) -> dict[str, Any]:
     }
 
 
+@never_cache
 @login_required
 def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Log a removal; with ?incoming=<id>, prefilled from an incoming item (Bilaga 4)."""
@@ -232,6 +237,7 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "moderation/removal_form.html", {"form": form, "item": item})
 
 
+@never_cache
 @login_required
 @require_GET
 def removal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -270,6 +276,7 @@ def _removal_page(
     )
 
 
+@never_cache
 @login_required
 def removal_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Append a correction; the record itself never changes (MOD-1)."""
@@ -329,6 +336,7 @@ def _corrected_elsewhere(
     )
 
 
+@never_cache
 @login_required
 @require_POST
 def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -354,6 +362,7 @@ def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return redirect(record)
 
 
+@never_cache
 @login_required
 @require_GET
 def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
@@ -391,6 +400,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+@never_cache
 @login_required
 @require_GET
 def removal_export_one(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
@@ -408,6 +418,7 @@ def removal_export_one(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> 
     return _pdf_response(export.records_pdf([record], request.user, title=title), f"{name}.pdf")
 
 
+@never_cache
 @login_required
 @require_GET
 def removal_export(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -419,7 +430,7 @@ def removal_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         account = data["account"]
         perms.require(request.user, "moderation.view", account)
-        records = list(
+        records = (
             _removals(request.user)
             .filter(
                 account=account,
@@ -432,11 +443,28 @@ def removal_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         slug = f"borttagna-{account.pk}-{data['start']}-{data['end']}"
         if data["format"] == "csv":
             return _csv_response(export.records_csv(records, request.user), f"{slug}.csv")
-        title = _("Borttagna inlägg: %(name)s") % {"name": name}
-        return _pdf_response(export.records_pdf(records, request.user, title=title), f"{slug}.pdf")
+        # Rendering a PDF/A takes time and memory per record: one request never renders
+        # more than the cap (MODERATION_EXPORT_PDF_MAX_RECORDS); counted before loading.
+        limit = export.pdf_max_records()
+        count = records.count()
+        if count <= limit:
+            title = _("Borttagna inlägg: %(name)s") % {"name": name}
+            pdf = export.records_pdf(list(records), request.user, title=title)
+            return _pdf_response(pdf, f"{slug}.pdf")
+        form.add_error(
+            None,
+            _(
+                "Perioden %(start)s–%(end)s har %(count)s poster; högst %(limit)s kan tas ut "
+                "som PDF/A åt gången. Välj en kortare period (till exempel en månad i taget) "
+                "eller ladda ner CSV."
+            )
+            % {"start": data["start"], "end": data["end"], "count": count, "limit": limit},
+        )
+        return render(request, "moderation/export_form.html", {"form": form}, status=400)
     return render(request, "moderation/export_form.html", {"form": form})
 
 
+@never_cache
 @login_required
 @require_GET
 def handoff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -457,6 +485,7 @@ def handoff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- incoming items -----------------------------------------------------------------------
 
 
+@never_cache
 @login_required
 @require_GET
 def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -500,6 +529,7 @@ def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 def incoming_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     perms.require(request.user, "moderation.handle_incoming")
@@ -566,12 +596,14 @@ def _render_item(
     )
 
 
+@never_cache
 @login_required
 @require_GET
 def incoming_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _render_item(request, _get_item(request, pk))
 
 
+@never_cache
 @login_required
 @require_POST
 def incoming_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -587,6 +619,7 @@ def incoming_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     return redirect(item)
 
 
+@never_cache
 @login_required
 @require_POST
 def incoming_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -622,6 +655,7 @@ def _report_querysets(request: HttpRequest) -> tuple[Any, Any, int | None]:
     return removals, items, year
 
 
+@never_cache
 @login_required
 @require_GET
 def report(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -696,6 +730,7 @@ def _report_csv(removals: Any, responses: list[reports.DepartmentResponse]) -> s
     return "\ufeff" + buffer.getvalue()
 
 
+@never_cache
 @login_required
 @require_GET
 def search_view(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -346,6 +346,9 @@ MODERATION_CONFIDENTIAL_READERS = env.list(
 MODERATION_DE_FACTO_EVES_CLOSED = env.bool("MODERATION_DE_FACTO_EVES_CLOSED", default=True)
 # The public-holiday calendar of the `holidays` package.
 MODERATION_HOLIDAY_COUNTRY = env.str("MODERATION_HOLIDAY_COUNTRY", default="SE")
+# The most records one PDF/A export of a period renders in a request; a longer period is
+# refused with a message asking for a shorter one (CSV is not capped).
+MODERATION_EXPORT_PDF_MAX_RECORDS = env.int("MODERATION_EXPORT_PDF_MAX_RECORDS", default=500)
 
 # --- trusted timestamps (RFC 3161) --------------------------------------------------------
 # A time-stamping authority chosen by the municipality (possibly on its own network, so not
