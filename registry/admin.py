@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -38,10 +39,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 from accounts.http import AuthenticatedHttpRequest
+from nykvarn_sm.lib import formfields
 from registry import services
 from registry.forms import (
     AccountURLMixin,
     ActivateForm,
+    DoneDateField,
     HttpsURLField,
     RejectForm,
     StartClosingForm,
@@ -60,6 +63,19 @@ from registry.models import (
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+class BoundedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget, which looks up the submitted id to show it again; an
+    id the form refused as beyond the database's integer is not looked up (a 500 on
+    SQLite and PostgreSQL alike)."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        try:
+            formfields.check_ids(value)
+        except ValidationError:
+            value = []
+        return super().optgroups(name, value, attr)
 
 
 def _people_link(account: SocialAccount) -> str:
@@ -142,7 +158,15 @@ class SocialAccountAdminForm(AccountURLMixin, forms.ModelForm):
     class Meta:
         model = SocialAccount
         fields = ["platform", "url"]  # the admin adds the rest from its fieldsets
-        field_classes = {"url": HttpsURLField}
+        # The same bounded fields as the browser's request form: a form error, not a 500,
+        # for year 1, year 99999 or an id beyond the database's integer.
+        field_classes = {
+            "url": HttpsURLField,
+            "platform": formfields.ModelChoiceField,
+            "department": formfields.ModelChoiceField,
+            "terms_reviewed_by": formfields.ModelChoiceField,
+            "terms_reviewed_on": DoneDateField,
+        }
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -267,6 +291,14 @@ class SocialAccountAdmin(admin.ModelAdmin):
         ),
     )
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.autocomplete_fields:
+            kwargs.setdefault(
+                "widget",
+                BoundedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Set by transitions, or people changed only through the people services (REG-4, REG-5).
         fields = [*ALWAYS_READ_ONLY]
@@ -341,9 +373,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Förankra och aktivera (kräver kanalstrategi) …"))
-    def activate(
-        self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]
-    ) -> Any:
+    def activate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[SocialAccount]) -> Any:
         return _with_form(
             self,
             request,

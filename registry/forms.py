@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, User
+from nykvarn_sm.lib import formfields
 from registry.models import CHECKLIST_FIELDS, CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
 from registry.services import host_aliases
 from registry.urls_normalise import (
@@ -34,14 +35,28 @@ class HttpsURLField(forms.URLField):
         super().__init__(**kwargs)
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(formfields.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name} ({obj.email})"
 
 
-class UsersChoiceField(forms.ModelMultipleChoiceField):
+class UsersChoiceField(formfields.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.full_name} ({obj.email})"
+
+
+class DoneDateField(formfields.DateField):
+    """The date of something that has already happened (a review, a decision): not after
+    today, and within the product's bounds (nykvarn_sm.lib.formfields)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("latest", timezone.localdate)
+        super().__init__(**kwargs)
+
+
+def end_of_this_week() -> dt.date:
+    today = timezone.localdate()
+    return today + dt.timedelta(days=6 - today.weekday())
 
 
 def staff_queryset() -> Any:
@@ -131,8 +146,12 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         ]
         widgets = {"terms_reviewed_on": DATE_WIDGET}
         field_classes = {
+            "platform": formfields.ModelChoiceField,
+            "department": formfields.ModelChoiceField,
             "owner": UserChoiceField,
             "terms_reviewed_by": UserChoiceField,
+            # Bilaga 2 "Avtal": the terms have been reviewed, so not a day in the future.
+            "terms_reviewed_on": DoneDateField,
             "url": HttpsURLField,
         }
         help_texts = {
@@ -210,14 +229,17 @@ class ActivateForm(forms.Form):
 
 
 class StartClosingForm(forms.Form):
-    planned_on = forms.DateField(label=_("Planerat avslut"), widget=DATE_WIDGET)
+    # REG-9: followers are told in good time, so the planned day is today or later.
+    planned_on = formfields.DateField(
+        label=_("Planerat avslut"), widget=DATE_WIDGET, earliest=timezone.localdate
+    )
     reason = forms.CharField(label=_("Skäl till avslut"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class FollowerNoticeForm(forms.Form):
     """A notice to followers (REG-9): the guideline names what it must say."""
 
-    published_on = forms.DateField(label=_("Publicerad"), widget=DATE_WIDGET)
+    published_on = formfields.DateField(label=_("Publicerad"), widget=DATE_WIDGET)
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
     has_reason = forms.BooleanField(label=_("Meddelandet förklarar varför kontot stängs"))
     has_thanks = forms.BooleanField(label=_("Meddelandet tackar följarna för engagemanget"))
@@ -256,8 +278,8 @@ class PeopleForm(forms.Form):
 class SubstituteForm(forms.Form):
     user = UserChoiceField(label=_("Ersättare"), queryset=User.objects.none())
     stands_in_for = UserChoiceField(label=_("Ersätter"), queryset=User.objects.none())
-    starts_on = forms.DateField(label=_("Från"), widget=DATE_WIDGET)
-    ends_on = forms.DateField(label=_("Till och med"), widget=DATE_WIDGET)
+    starts_on = formfields.DateField(label=_("Från"), widget=DATE_WIDGET)
+    ends_on = formfields.DateField(label=_("Till och med"), widget=DATE_WIDGET)
 
     def __init__(
         self, data: Any = None, files: Any = None, *, account: SocialAccount, **kwargs: Any
@@ -309,12 +331,13 @@ class CredentialsLocationForm(forms.Form):
 
 class AssignmentForm(forms.Form):
     user = UserChoiceField(label=_("Medarbetare"), queryset=User.objects.none())
-    accounts = forms.ModelMultipleChoiceField(
+    accounts = formfields.ModelMultipleChoiceField(
         label=_("Konton"),
         queryset=SocialAccount.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
-    granted_on = forms.DateField(
+    # REG-4: the office head's decision, taken on or before the day it is recorded.
+    granted_on = DoneDateField(
         label=_("Beslutsdatum"), widget=DATE_WIDGET, initial=timezone.localdate
     )
     note = forms.CharField(
@@ -340,7 +363,10 @@ MIN_POSTS, MAX_POSTS = 0, 1000
 
 
 class ActivityForm(forms.Form):
-    week = forms.DateField(label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET)
+    # Any day of a week that has begun (services.record_activity refuses later weeks).
+    week = formfields.DateField(
+        label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET, latest=end_of_this_week
+    )
     posts = forms.IntegerField(label=_("Antal inlägg"), min_value=MIN_POSTS, max_value=MAX_POSTS)
 
     def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
@@ -420,6 +446,13 @@ class ActivityImportForm(forms.Form):
                     % {"n": number, "max": MAX_POSTS}
                 )
                 continue
+            low, high = formfields.earliest_date(), end_of_this_week()
+            if not low <= week <= high:
+                errors.append(
+                    _("Rad %(n)s: veckan ska ligga mellan %(low)s och %(high)s.")
+                    % {"n": number, "low": low.isoformat(), "high": high.isoformat()}
+                )
+                continue
             rows[week] = posts
         if errors:
             raise forms.ValidationError(errors[:10])
@@ -435,14 +468,17 @@ class RegisterFilterForm(forms.Form):
         required=False,
         choices=[("", _("Alla"))] + list(SocialAccount.State.choices),
     )
-    department = forms.ModelChoiceField(
+    department = formfields.ModelChoiceField(
         label=_("Verksamhet"),
         required=False,
         queryset=Department.objects.all(),
         empty_label=_("Alla"),
     )
-    platform: forms.ModelChoiceField[Platform] = forms.ModelChoiceField(
-        label=_("Plattform"), required=False, queryset=None, empty_label=_("Alla")
+    platform = formfields.ModelChoiceField(
+        label=_("Plattform"),
+        required=False,
+        queryset=Platform.objects.none(),
+        empty_label=_("Alla"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

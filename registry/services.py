@@ -105,7 +105,8 @@ def waiting_on(accounts: Iterable[SocialAccount]) -> dict[int, list[User]]:
         managers = managers.distinct().prefetch_related("departments").order_by("full_name")
         direct = {m: {d.pk for d in m.departments.all()} for m in managers}
         for account in submitted:
-            chain, node = set(), account.department_id
+            chain: set[int] = set()
+            node: int | None = account.department_id
             while node is not None and node not in chain:
                 chain.add(node)
                 node = parents.get(node)
