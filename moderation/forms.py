@@ -145,7 +145,12 @@ class RemovalForm(forms.Form):
     removed it and why — saved before the post is unpublished."""
 
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
-    kind = forms.ChoiceField(label=_("Typ"), choices=RemovedPost.Kind.choices)
+    # No pre-selected type: the log keeps what the person chose, not a default (MOD-1).
+    kind = forms.ChoiceField(
+        label=_("Typ"),
+        choices=[("", _("– Välj –")), *RemovedPost.Kind.choices],
+        error_messages={"required": _("Ange vilken typ av inlägg det var.")},
+    )
     post_url = forms.URLField(
         label=_("Adress till inlägget"), required=False, max_length=500, assume_scheme="https"
     )
@@ -261,7 +266,12 @@ class RegistrationForm(forms.Form):
 class IncomingForm(forms.Form):
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
     received_at = PastDateTimeField(label=_("Inkom"))
-    kind = forms.ChoiceField(label=_("Typ"), choices=IncomingItem.Kind.choices)
+    # No pre-selected type: only questions run the response-time clock (MOD-5).
+    kind = forms.ChoiceField(
+        label=_("Typ"),
+        choices=[("", _("– Välj –")), *IncomingItem.Kind.choices],
+        error_messages={"required": _("Ange vilken typ av ärende det är.")},
+    )
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
     url = forms.URLField(label=_("Länk"), required=False, max_length=500, assume_scheme="https")
     sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)

@@ -84,3 +84,33 @@ def test_the_correction_form_keeps_the_records_decision(client, account_a, opera
     client.force_login(operator)
     html = client.get(reverse("moderation:removal_correct", args=[record.pk])).content.decode()
     assert _selected(html, "registration_decision") == [RegistrationDecision.PASSING]
+
+
+# The same fault in the type fields: a pre-selected "Inlägg" or "Fråga" records a fact
+# nobody chose (MOD-1 saves "all its information"; only questions run the MOD-5 clock).
+
+
+def test_the_type_of_a_removal_or_incoming_item_is_chosen_not_preselected(
+    client, account_a, operator
+):
+    client.force_login(operator)
+    removal = client.get(reverse("moderation:removal_create")).content.decode()
+    incoming = client.get(reverse("moderation:incoming_create")).content.decode()
+    assert _selected(removal, "kind") == [""] and _selected(incoming, "kind") == [""]
+    response = client.post(reverse("moderation:removal_create"), form_data(account_a, kind=""))
+    assert response.context["form"].errors["kind"] == ["Ange vilken typ av inlägg det var."]
+    response = client.post(
+        reverse("moderation:incoming_create"),
+        {"account": account_a.pk, "received_at": "2026-03-16T09:00", "kind": "", "text": "Hej"},
+    )
+    assert response.context["form"].errors["kind"] == ["Ange vilken typ av ärende det är."]
+    assert not RemovedPost.objects.exists() and not IncomingItem.objects.exists()
+
+
+def test_unpublishing_an_incoming_item_still_prefills_its_type(client, account_a, operator):
+    item = make_incoming(account_a, operator, kind=IncomingItem.Kind.COMMENT)
+    client.force_login(operator)
+    html = client.get(
+        reverse("moderation:removal_create") + f"?incoming={item.pk}"
+    ).content.decode()
+    assert _selected(html, "kind") == ["comment"]
