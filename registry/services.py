@@ -212,8 +212,9 @@ def approve(*, account: SocialAccount, by: User, comment: str = "") -> SocialAcc
     AuditEvent.record(
         actor=by, action="registry.manager_approved", target=account, details={"comment": comment}
     )
+    # The office's step is another person's (REG-3): the approver is not asked to take it.
     _tell(
-        communications_officers(),
+        communications_officers().exclude(pk=by.pk),
         _("Konto godkänt av chef – väntar på förankring"),
         "manager_approved",
         account,
@@ -277,7 +278,7 @@ def start_closing(
     )
     # "Kommunikationsavdelningen ska också informeras"; the people running it tell followers.
     _tell(
-        [*communications_officers(), *_people(account)],
+        [*communications_officers().exclude(pk=by.pk), *_people(account)],
         _("Kontot ska avslutas"),
         "closing_started",
         account,

@@ -275,3 +275,32 @@ def test_admin_start_closing_action_refuses_an_officer_with_a_message_and_keeps_
     assert "chef för kontots verksamhet" in page
     assert reason in page
     assert _state(account_a) == S.ACTIVE
+
+
+def test_the_next_step_is_told_to_others_than_the_one_who_took_the_first(
+    submitted_a, office_head, communications_officer, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve(account=submitted_a, by=office_head)
+    told = [m.to[0] for m in mail.outbox]
+    assert communications_officer.email in told
+    assert office_head.email not in told
+
+
+def test_the_closing_is_told_to_the_office_but_not_to_the_one_who_started_it(
+    account_a, office_head, communications_officer, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_closing(
+            account=account_a,
+            by=office_head,
+            planned_on=timezone.localdate() + dt.timedelta(days=30),
+            reason="Används inte.",
+        )
+    told = [m.to[0] for m in mail.outbox]
+    assert communications_officer.email in told
+    assert office_head.email not in told
