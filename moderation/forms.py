@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -14,6 +14,9 @@ from moderation.models import IncomingItem, RegistrationDecision, RemovalReason,
 from nykvarn_sm.lib import formfields
 from nykvarn_sm.lib.uploads import IMAGE_AND_PDF, UploadRejected, check_upload
 from registry.models import SocialAccount
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
@@ -120,7 +123,7 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g}"
 
 
-def registration_decision_field(*, missing: str) -> forms.ChoiceField:
+def registration_decision_field(*, missing: StrOrPromise) -> forms.ChoiceField:
     """The MOD-4 decision ("Diarieföring"), with no answer chosen in advance.
 
     The guideline decides by the post's character, so the person must choose: a
