@@ -33,6 +33,11 @@ from nykvarn_sm.lib.capture_proxy import GuardProxy
 
 log = logging.getLogger(__name__)
 
+# Chromium's own requests (updates, sync, metrics, crash reports, hints, translation, cast
+# discovery, autofill, network time) are switched off as far as flags go
+# (--disable-client-side-phishing-detection is gone from current Chromium). Debian's build
+# still asks for update.googleapis.com and accounts.google.com: only the guard proxy's check
+# (CAPTURE_ALLOWED_HOSTS, then safe_fetch) stops those, before they are even resolved.
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -41,6 +46,14 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
+    "NetworkTimeServiceQuerying,CertificateTransparencyComponentUpdater,"
+    "PrivacySandboxAttestationsComponent",
 ]
 # Common consent banners, hidden on every platform; platforms add their own selectors.
 DEFAULT_COOKIE_SELECTORS = [

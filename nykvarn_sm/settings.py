@@ -302,6 +302,10 @@ ARCHIVE_PDFBOX_JAR_DIR = env.str("ARCHIVE_PDFBOX_JAR_DIR", default="/usr/share/j
 # Safe fetching (nykvarn_sm.lib.safe_fetch): hosts allowed to resolve to private addresses
 # (empty: none), and limits on one fetch.
 CAPTURE_ALLOWED_PRIVATE_HOSTS = env.list("CAPTURE_ALLOWED_PRIVATE_HOSTS", default=[])
+# When set, the only hosts ("host" or "host:port") a capture may reach at all; anything else
+# is refused before it is resolved. Empty: any public host. The test suite sets it to the
+# local test site, so that nothing a capture asks for leaves the machine.
+CAPTURE_ALLOWED_HOSTS = env.list("CAPTURE_ALLOWED_HOSTS", default=[])
 CAPTURE_MAX_BYTES = env.int("CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
 CAPTURE_TIMEOUT = env.float("CAPTURE_TIMEOUT", default=20.0)
 # Login walls (Facebook, Instagram): periodic snapshots wait for an upload; the owner and

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import Department, Role
+from archive.capture import BROWSER_ARGS
 from tests.factories import DepartmentFactory, SocialAccountFactory, UserFactory, platform
 
 R = Role.Code
@@ -41,6 +42,14 @@ REFERENCE_DATA = [
     ("moderation.migrations.0004_periodic_tasks", "schedule"),
     ("archive.migrations.0002_periodic_tasks", "create_schedule"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _captures_stay_on_the_machine(settings, monkeypatch):
+    """Let no capture reach anything but loopback (tests/archive's `test_site` narrows this
+    to the test site's host:port); the environment carries it to workers a test starts."""
+    settings.CAPTURE_ALLOWED_HOSTS = ["127.0.0.1"]
+    monkeypatch.setenv("CAPTURE_ALLOWED_HOSTS", "127.0.0.1")
 
 
 @pytest.fixture(autouse=True)
@@ -160,15 +169,11 @@ def account_b(department_b, operator_b, manager_b):
 # --- browser tests ------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The capture's flags: no background, update or telemetry requests of Chromium's own.
+CHROMIUM_ARGS = BROWSER_ARGS
+# Browser tests talk to the live server on loopback, directly; everything else (Chromium's
+# own requests that no flag stops) goes to this closed loopback port, and so nowhere.
+NOWHERE_PROXY = {"server": "http://127.0.0.1:9", "bypass": "localhost,127.0.0.1,[::1]"}
 
 
 @pytest.fixture
@@ -187,7 +192,9 @@ def browser_page(live_server):
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, proxy=NOWHERE_PROXY
+        )
         context = browser.new_context(locale="sv-SE", base_url=live_server.url)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -13,6 +13,7 @@ proxy, which
   the one rule set, not a second one;
 - connects to the address it checked (no second DNS answer);
 - refuses the others with 403;
+- records every host:port it was asked for (`requested_hosts`);
 - limits what one connection may carry (CAPTURE_MAX_BYTES) and how long it may be idle
   (CAPTURE_TIMEOUT) and live (`lifetime`).
 
@@ -54,6 +55,16 @@ HOP_BY_HOP = {
 }
 
 
+def _host_and_port(url: str) -> str:
+    """Return "host:port" of an address, as the proxy was asked for it (or the text)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return url
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -65,6 +76,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _checked(self, url: str) -> tuple[str, str, int, str] | None:
         """Return (scheme, host, port, address to connect to), or answer 403 and None."""
+        self.server.requested_hosts.append(_host_and_port(url))
         try:
             scheme, host, port, addresses = safe_fetch.check_url(url)
         except (safe_fetch.UnsafeURLError, safe_fetch.FetchError) as exc:
@@ -72,6 +84,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             log.info("capture proxy refused %s: %s", url, exc)
             self._refuse(403, str(exc))
             return None
+        self.server.reached_hosts.append(_host_and_port(url))
         return scheme, host, port, addresses[0]
 
     def _refuse(self, status: int, reason: str) -> None:
@@ -223,6 +236,10 @@ class _Server(http.server.ThreadingHTTPServer):
         self.idle = idle
         self.lifetime = lifetime
         self.refused: list[str] = []
+        # Every host:port asked for, refused or not, so that a test can tell that a capture
+        # of the local test site asked for nothing else.
+        self.requested_hosts: list[str] = []
+        self.reached_hosts: list[str] = []  # those that passed the check
 
 
 class GuardProxy:
@@ -260,6 +277,14 @@ class GuardProxy:
     @property
     def refused(self) -> list[str]:
         return list(self._server.refused)
+
+    @property
+    def requested_hosts(self) -> list[str]:
+        return list(self._server.requested_hosts)
+
+    @property
+    def reached_hosts(self) -> list[str]:
+        return list(self._server.reached_hosts)
 
     def __enter__(self) -> GuardProxy:
         self._thread.start()

@@ -15,6 +15,8 @@ same way before a connection is made (issue 5, "Fetching is safe"):
 - the connection goes to the address that was checked, not to a second DNS answer
   (DNS rebinding), with TLS still verified against the host name;
 - every redirect is checked again; at most MAX_REDIRECTS;
+- when settings.CAPTURE_ALLOWED_HOSTS is set (the tests: the local test site), no other
+  host is resolved or reached;
 - the body is limited in size and the whole fetch in time.
 
 Framework-free apart from reading the two settings, so moderation and the archive's
@@ -108,6 +110,12 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+def allowed_hosts() -> set[str]:
+    """Return settings.CAPTURE_ALLOWED_HOSTS: "host" or "host:port" entries; empty: any."""
+    hosts = _settings_value("CAPTURE_ALLOWED_HOSTS", []) or []
+    return {str(h).strip().lower() for h in hosts if str(h).strip()}  # type: ignore[attr-defined]
+
+
 def is_public_address(address: str) -> bool:
     """Return whether an IP address is on the public internet.
 
@@ -154,6 +162,10 @@ def check_url(url: str) -> tuple[str, str, int, list[str]]:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
         raise UnsafeURLError(f"Ogiltig port: {url}") from exc
+    only = allowed_hosts()
+    if only and host not in only and f"{host}:{port}" not in only:
+        # Checked before resolving: not even a DNS query for a host outside the list.
+        raise UnsafeURLError(f"{host}:{port} finns inte bland de tillåtna värdarna.")
     try:
         infos = resolve(host, port)
     except socket.gaierror as exc:

@@ -139,8 +139,10 @@ def refused_server():
 
 @pytest.fixture
 def test_site(test_site_server, settings) -> str:
-    """The test site's address, with 127.0.0.1 allowed for this test only."""
+    """The test site's address, with 127.0.0.1 allowed for this test only, and nothing
+    but the test site reachable for a capture."""
     settings.CAPTURE_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.CAPTURE_ALLOWED_HOSTS = [test_site_server.removeprefix("http://")]
     settings.ARCHIVE_SETTLE_SECONDS = 0.6
     settings.CELERY_TASK_ALWAYS_EAGER = False
     return test_site_server
