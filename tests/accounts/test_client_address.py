@@ -139,3 +139,18 @@ def test_password_change_is_throttled_per_account_and_address(client, settings, 
     assert "För många försök" in throttled.content.decode()
     user.refresh_from_db()
     assert user.check_password(TEST_PASSWORD)
+
+
+def test_the_reset_link_is_on_site_url_whatever_host_the_request_named(client, settings):
+    # A request's Host header is the client's to choose (and ALLOWED_HOSTS may list internal
+    # names too): the link in the e-mail points at SITE_URL, never at that header.
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SITE_URL = "https://sociala.nykvarn.se"
+    UserFactory(email="anna@nykvarn.se")
+    response = client.post(
+        reverse("password_reset"), {"email": "anna@nykvarn.se"}, HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert "https://sociala.nykvarn.se/konto/reset/" in message.body
+    assert "evil.example" not in message.body
