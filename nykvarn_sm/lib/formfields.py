@@ -133,4 +133,4 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[
 
     def _check_values(self, value: Any) -> Any:
         check_ids(value)
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private, not in the stubs
