@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from archive.models import Snapshot
+from nykvarn_sm.lib import formfields
 from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload, image_size
 from registry.models import SocialAccount
 
@@ -79,19 +80,20 @@ class MultipleFileField(forms.FileField):
 
 
 class SnapshotFilterForm(forms.Form):
-    office = forms.ModelChoiceField(
+    # Bounded ids: a number beyond the column is a form error, not an overflow (issue 8).
+    office = formfields.ModelChoiceField(
         label=_("Kontor"),
         queryset=Department.objects.none(),
         required=False,
         empty_label=_("Alla"),
     )
-    department = forms.ModelChoiceField(
+    department = formfields.ModelChoiceField(
         label=_("Verksamhet"),
         queryset=Department.objects.none(),
         required=False,
         empty_label=_("Alla"),
     )
-    account = forms.ModelChoiceField(
+    account = formfields.ModelChoiceField(
         label=_("Konto"),
         queryset=SocialAccount.objects.none(),
         required=False,

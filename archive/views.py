@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions as perms
@@ -43,6 +44,7 @@ def _snapshot(request: HttpRequest, pk: int, action: str) -> Snapshot:
     return snapshot
 
 
+@never_cache
 @login_required
 @require_GET
 def snapshot_list(request: HttpRequest) -> HttpResponse:
@@ -91,6 +93,7 @@ def _missing(request: HttpRequest) -> Any:
     return missing_periodic_extracts(accounts)
 
 
+@never_cache
 @login_required
 @require_GET
 def missing_list(request: HttpRequest) -> HttpResponse:
@@ -101,6 +104,7 @@ def missing_list(request: HttpRequest) -> HttpResponse:
     return render(request, "archive/missing_list.html", {"page": page})
 
 
+@never_cache
 @login_required
 @require_GET
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -119,6 +123,7 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_GET
 def download(request: HttpRequest, pk: int) -> FileResponse:
@@ -136,6 +141,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+@never_cache
 @login_required
 @require_GET
 def office_zip(request: HttpRequest) -> HttpResponseBase:
@@ -152,13 +158,21 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
     if not perms.can(request.user, "archive.download_office", office):
         raise Http404
     period = (request.GET.get("period") or "").strip()
-    if not period:
+    if not period or len(period) > Snapshot._meta.get_field("period").max_length:  # type: ignore[operator]
         raise Http404
-    snapshots = (
+    snapshots = list(
         Snapshot.objects.stored()
         .filter(account__department_id__in=Department.descendant_ids({office.pk}), period=period)
         .order_by("file_name")
     )
+    query = urlencode({"office": office.pk, "period": period})
+    if not snapshots:
+        # An empty ZIP would pass for a complete delivery of a period with no files (ARC-2).
+        messages.info(
+            request,
+            _("Inga lagrade uttag för kontoret och perioden %(period)s.") % {"period": period},
+        )
+        return redirect(f"{reverse('archive:list')}?{query}")
     storage = archive_storage()
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
     lines = []
@@ -195,7 +209,6 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
             )
             % {"count": len(problems), "files": "; ".join(problems)},
         )
-        query = urlencode({"office": office.pk, "period": period})
         return redirect(f"{reverse('archive:list')}?{query}")
     spool.seek(0)
     name = f"{clean_part(office.name)} {period}.zip"
