@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from nykvarn_sm.lib.formfields import earliest_date, latest_date
@@ -92,3 +93,22 @@ class BadInputMiddleware:
         ):
             return HttpResponseBadRequest(_("Ogiltigt datum i adressen."))
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Send `Cache-Control: private, no-store` with every page shown to a signed-in user.
+
+    Staff pages show public records' content, confidential removals included, on the home
+    page and the account pages as well as in the logs: no shared proxy or browser cache may
+    keep them. A view that sets its own Cache-Control (the public channel list) keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False) and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
