@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, Department, Role, User
+from accounts.models import AuditEvent, Department, OutgoingMail, Role, User
 
 admin.site.site_header = _("Sociala medier – administration")
 admin.site.site_title = _("Sociala medier")
@@ -143,3 +143,31 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "ip_address",
         "details",
     ]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the product has sent or is still trying to send, for the communications office
+    to see whether a notice went out and why one is waiting."""
+
+    list_display = ["created_at", "recipient", "subject", "status_label", "attempts", "sent_at"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["recipient", "subject"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "recipient",
+        "subject",
+        "body",
+        "status_label",
+        "attempts",
+        "last_error",
+        "not_before",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj: OutgoingMail) -> str:
+        label = str(OutgoingMail.Status(obj.status).label)
+        return f"{label}: {obj.last_error}" if obj.status == obj.Status.RETRYING else label

@@ -321,3 +321,84 @@ class AuditEvent(models.Model):
         return cls.objects.filter(
             target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk)
         ).select_related("actor")
+
+
+class OutgoingMailQuerySet(models.QuerySet["OutgoingMail"]):
+    def due(self, *, now: Any = None) -> OutgoingMailQuerySet:
+        """Return the unsent messages whose time has come (new, retry due, lease expired)."""
+        return self.filter(sent_at__isnull=True, not_before__lte=now or timezone.now())
+
+    def claim(self, pk: int, *, lease: Any) -> OutgoingMail | None:
+        """Take message `pk` for sending, or None if it is sent or another worker has it.
+
+        A conditional UPDATE, so two workers (a redelivered task, the sweep) never both
+        send: the claim moves `not_before` a lease ahead, and a worker killed while sending
+        leaves the message to be claimed again when the lease runs out.
+        """
+        now = timezone.now()
+        claimed = (
+            self.due(now=now)
+            .filter(pk=pk)
+            .update(not_before=now + lease, attempts=models.F("attempts") + 1)
+        )
+        return self.get(pk=pk) if claimed == 1 else None
+
+
+class OutgoingMail(models.Model):
+    """One e-mail to one person, written with the change it tells about (the outbox).
+
+    `notify` writes the row in the caller's transaction; a Celery task sends it after
+    commit and retries with backoff while the SMTP server is away; a sweep every minute
+    publishes what is due, so a notice survives an SMTP, broker or worker outage.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Väntar")
+        RETRYING = "retrying", _("Nytt försök väntar")
+        SENT = "sent", _("Skickat")
+
+    recipient = models.EmailField(_("mottagare"))
+    subject = models.TextField(_("ämne"))
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("skapat"), default=timezone.now)
+    sent_at = models.DateTimeField(_("skickat"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("försök"), default=0)
+    last_error = models.TextField(_("senaste fel"), blank=True)
+    not_before = models.DateTimeField(_("tidigast"), default=timezone.now)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("utgående e-post")
+        verbose_name_plural = _("utgående e-post")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's query: unsent messages whose `not_before` has passed.
+            models.Index(
+                fields=["not_before"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outgoingmail_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.subject}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is not None:
+            return self.Status.SENT
+        return self.Status.RETRYING if self.last_error else self.Status.WAITING
+
+    def mark_sent(self) -> None:
+        """Record that the SMTP server accepted the message."""
+        self.sent_at = timezone.now()
+        type(self).objects.filter(pk=self.pk).update(sent_at=self.sent_at)
+
+    def record_failure(self, error: str, *, retry_in: Any) -> None:
+        """Record why sending failed and when to try again."""
+        self.last_error = error[:2000]
+        self.not_before = timezone.now() + retry_in
+        type(self).objects.filter(pk=self.pk).update(
+            last_error=self.last_error, not_before=self.not_before
+        )

@@ -41,7 +41,24 @@ REFERENCE_DATA = [
     ("moderation.migrations.0002_removal_reasons", "seed"),
     ("moderation.migrations.0004_periodic_tasks", "schedule"),
     ("archive.migrations.0002_periodic_tasks", "create_schedule"),
+    ("accounts.migrations.0004_outgoing_mail_sweep", "create_schedule"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _mail_worker(monkeypatch):
+    """Run the e-mail task where it is published, as a worker always there would.
+
+    Tests have no Celery worker; without this, `mail.outbox` would stay empty after
+    commit. Only the e-mail task: every other task is queued as in production.
+    """
+    from accounts.tasks import send_outgoing_mail
+    from nykvarn_sm.celery import app
+
+    task = app.tasks[send_outgoing_mail.name]
+    monkeypatch.setattr(
+        task, "apply_async", lambda args=(), kwargs=None, **options: task.apply(args, kwargs)
+    )
 
 
 @pytest.fixture(autouse=True)
