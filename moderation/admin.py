@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions as perms
 from accounts.admin import ReadOnlyAdminMixin
 from moderation.models import (
+    ChainAnchor,
     ClosedDay,
     Evidence,
     IncomingItem,
@@ -48,6 +49,19 @@ class RemovalReasonAdmin(admin.ModelAdmin):
     list_editable = ["active", "position"]
     list_filter = ["active", "preserve_content", "confidential_by_default"]
     search_fields = ["label", "code", "legal_reference"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """A used reason's wording is fixed (Bilaga 1; on PostgreSQL a trigger refuses the
+        change too): a new wording is a new reason, and the old one is set not in use."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk and RemovedPost.objects.filter(reason=obj).exists():
+            fields += ["code", "label", "legal_reference"]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and RemovedPost.objects.filter(reason=obj).exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(ClosedDay)
@@ -258,8 +272,26 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "registered_on"
 
 
+@admin.register(ChainAnchor)
+class ChainAnchorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The daily anchors of the chains (read-only): what was sent to the archivists."""
+
+    list_display = [
+        "anchored_on",
+        "chain",
+        "position",
+        "head_hash",
+        "timestamped_at",
+        "mailed_at",
+        "timestamp_error",
+    ]
+    list_select_related = ["chain"]
+    date_hierarchy = "anchored_on"
+    exclude = ["token"]
+
+
 @admin.register(LogCheck)
 class LogCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["checked_on", "ok", "checked", "message"]
+    list_display = ["checked_on", "ok", "checked", "evidence_checked", "message"]
     list_filter = ["ok"]
     search_fields = ["message"]

@@ -1,17 +1,19 @@
 """The removal log and incoming items (MOD-1 … MOD-7).
 
 `RemovedPost` is append-only: nothing in the application updates or deletes a row, the
-admin offers neither, and on PostgreSQL triggers refuse UPDATE and DELETE (migration
-0003). A correction is a new record pointing at the one it corrects. Every record carries a
-SHA-256 over its canonical content and the previous record's hash, one chain per
-organisation (`ChainHead`), so `verify_moderation_log` can prove that nothing was changed.
+admin offers neither, and on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE
+(migrations 0003 and 0008). A correction is a new record pointing at the one it corrects.
+Every record carries an HMAC over its canonical content and the previous record's hash
+(moderation.chain: the key lives outside the database), one chain of removals and one of
+registrations per organisation (`ChainHead`), anchored outside the database every day
+(`ChainAnchor`), so `verify_moderation_log` can prove that nothing was changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -23,9 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from moderation import chain as keyed
+from moderation.chain import GENESIS_HASH
+from moderation.chain import utc_stamp as _stamp
 from registry.models import SocialAccount
-
-GENESIS_HASH = "0" * 64
 
 
 class RemovalReason(models.Model):
@@ -86,23 +89,132 @@ class RegistrationDecision(models.TextChoices):
 
 
 class ChainHead(models.Model):
-    """The end of one organisation's hash chain: position and hash of its last record.
+    """The end of one of the organisation's hash chains: position and hash of its last entry.
 
-    New records lock this row (select_for_update) to take the next position, so two
-    removals logged at the same moment can't both follow the same record and fork the
-    chain.
+    Two chains per organisation: the removal records and the registrations (diarienummer)
+    added to them later. New entries lock this row (select_for_update) to take the next
+    position, so two entries made at the same moment can't both follow the same one and
+    fork the chain. `head_mac` seals position and hash with the chain key
+    (moderation.chain), so moving the head back over deleted entries shows; `legacy_*`
+    seal the part of the chain made before it was keyed (migration 0006).
     """
 
-    organisation = models.CharField(max_length=200, unique=True)
+    class Kind(models.TextChoices):
+        REMOVALS = "removals", _("Borttagna inlägg")
+        REGISTRATIONS = "registrations", _("Diarieföringar")
+
+    organisation = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REMOVALS)
     position = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    head_key_id = models.CharField(max_length=40, blank=True)
+    head_mac = models.CharField(max_length=64, blank=True)
+    legacy_position = models.PositiveBigIntegerField(default=0)
+    legacy_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    legacy_key_id = models.CharField(max_length=40, blank=True)
+    legacy_mac = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("kedjans slut")
         verbose_name_plural = _("kedjornas slut")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "kind"], name="chainhead_one_per_kind"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.organisation} #{self.position}"
+        return f"{self.organisation} {self.kind} #{self.position}"
+
+    def sealed_head(self, *, position: int, last_hash: str) -> dict[str, str]:
+        """Return the head fields that seal a new end of the chain with the current key."""
+        key_id = keyed.current_key_id()
+        return {
+            "head_key_id": key_id,
+            "head_mac": keyed.head_seal(key_id, self.organisation, self.kind, position, last_hash),
+        }
+
+    def head_seal_holds(self) -> bool:
+        """Return whether the head's position and hash are as the product last sealed them."""
+        if self.position == 0 and not self.head_mac:
+            return True  # an empty chain, never appended to
+        return keyed.seal_matches(
+            self.head_key_id,
+            self.head_mac,
+            "head",
+            self.organisation,
+            self.kind,
+            self.position,
+            self.last_hash,
+        )
+
+    def legacy_seal_holds(self) -> bool:
+        """Return whether the legacy (plain SHA-256) part of the chain is the one sealed
+        when the chain was keyed."""
+        if self.legacy_position == 0:
+            return True
+        return keyed.seal_matches(
+            self.legacy_key_id,
+            self.legacy_mac,
+            "legacy",
+            self.organisation,
+            self.kind,
+            self.legacy_position,
+            self.legacy_hash,
+        )
+
+
+class ChainAnchor(models.Model):
+    """One day's anchor of a chain outside the database: its count and head hash, sent to
+    the archivists by e-mail and, when a TSA is configured, stamped by it (RFC 3161).
+
+    A rewrite of an anchored entry or a truncation below an anchored count is then shown
+    even by someone who holds the chain key (verify_moderation_log). `mac` seals the row
+    with the chain key; `token` is the TSA's reply over `digest`, the SHA-256 of the
+    statement (moderation.chain.anchor_statement), stored exactly as it came.
+    """
+
+    chain = models.ForeignKey(ChainHead, on_delete=models.PROTECT, related_name="anchors")
+    anchored_on = models.DateField(_("datum"))
+    position = models.PositiveBigIntegerField(_("antal poster"))
+    head_hash = models.CharField(_("kedjans huvud"), max_length=64)
+    digest = models.CharField(_("SHA-256 av intyget"), max_length=64)
+    key_id = models.CharField(max_length=40)
+    mac = models.CharField(max_length=64)
+    token = models.BinaryField(_("tidsstämpel"), null=True, blank=True)
+    timestamped_at = models.DateTimeField(_("tidsstämplad"), null=True, blank=True)
+    tsa_serial = models.CharField(_("tidsstämpelns serienummer"), max_length=80, blank=True)
+    timestamp_error = models.TextField(_("fel vid tidsstämpling"), blank=True)
+    mailed_at = models.DateTimeField(_("skickat till arkivarierna"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("förankring av loggen")
+        verbose_name_plural = _("förankringar av loggen")
+        ordering = ["-anchored_on", "chain"]
+        constraints = [
+            # One anchor per chain and day: the daily task is safe to run twice.
+            models.UniqueConstraint(fields=["chain", "anchored_on"], name="chainanchor_one_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain} {self.anchored_on}"
+
+    def statement(self) -> str:
+        return keyed.anchor_statement(
+            organisation=self.chain.organisation,
+            kind=self.chain.kind,
+            anchored_on=self.anchored_on.isoformat(),
+            position=self.position,
+            head_hash=self.head_hash,
+        )
+
+    def statement_digest(self) -> str:
+        return hashlib.sha256(self.statement().encode()).hexdigest()
+
+    def seal_parts(self) -> tuple[object, ...]:
+        return ("anchor", self.statement(), self.digest)
+
+    def seal_holds(self) -> bool:
+        return keyed.seal_matches(self.key_id, self.mac, *self.seal_parts())
 
 
 class RemovedPostQuerySet(models.QuerySet["RemovedPost"]):
@@ -181,6 +293,10 @@ class RemovedPost(models.Model):
     reason = models.ForeignKey(
         RemovalReason, verbose_name=_("skäl"), on_delete=models.PROTECT, related_name="+"
     )
+    # The reason's wording and legal reference as they were when the record was made
+    # (covered by its hash): a reason edited later does not change what the record says.
+    reason_label = models.CharField(_("skäl (ordalydelse)"), max_length=200, blank=True)
+    reason_legal_reference = models.CharField(_("lagrum"), max_length=200, blank=True)
     motivation = models.TextField(_("motivering"))
     sender_informed = models.BooleanField(_("avsändaren informerad"), default=False)
     confidential = models.BooleanField(_("sekretess"), default=False)
@@ -216,6 +332,8 @@ class RemovedPost(models.Model):
     position = models.PositiveBigIntegerField(_("löpnummer"))
     previous_hash = models.CharField(max_length=64)
     record_hash = models.CharField(_("kontrollsumma"), max_length=64)
+    # The chain key the hash was made with (moderation.chain; "sha256": a legacy record).
+    key_id = models.CharField(max_length=40)
 
     objects = RemovedPostQuerySet.as_manager()
 
@@ -244,13 +362,66 @@ class RemovedPost(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("moderation:removal_detail", args=[self.pk])
 
-    def canonical(self, evidence_hashes: list[str]) -> str:
-        """Return the canonical text the record's hash covers (sorted-key JSON)."""
+    @property
+    def stated_reason_label(self) -> str:
+        """Return the reason's wording as the record states it (kept with the record;
+        records from before it was kept show the reason's current wording)."""
+        return self.reason_label or self.reason.label
 
-        def stamp(value: dt.datetime) -> str:
-            return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    @property
+    def stated_legal_reference(self) -> str:
+        return self.reason_legal_reference if self.reason_label else self.reason.legal_reference
 
-        return json.dumps(
+    @property
+    def reason_text(self) -> str:
+        label, reference = self.stated_reason_label, self.stated_legal_reference
+        return f"{label} ({reference})" if reference else label
+
+    def canonical(self, evidence: Sequence[Evidence]) -> str:
+        """Return the canonical text the record's hash covers (sorted-key JSON): every
+        field a reader relies on, the reason's wording, the links to other records and
+        each evidence file's metadata."""
+        if self.key_id == keyed.LEGACY_KEY_ID:
+            return self._legacy_canonical([e.sha256 for e in evidence])
+        return keyed.canonical_json(
+            {
+                "organisation": self.chain.organisation,
+                "position": self.position,
+                "key_id": self.key_id,
+                "account": self.account_id,
+                "post_url": self.post_url,
+                "platform_post_id": self.platform_post_id,
+                "kind": self.kind,
+                "sender_name": self.sender_name,
+                "sender_profile_url": self.sender_profile_url,
+                "posted_at": _stamp(self.posted_at),
+                "context": self.context,
+                "content": self.content,
+                "content_preserved": self.content_preserved,
+                "removed_at": _stamp(self.removed_at),
+                "removed_by": self.removed_by_id,
+                "reason": self.reason.code,
+                "reason_label": self.reason_label,
+                "reason_legal_reference": self.reason_legal_reference,
+                "motivation": self.motivation,
+                "sender_informed": self.sender_informed,
+                "confidential": self.confidential,
+                "registration_decision": self.registration_decision,
+                "corrects": self.corrects_id,
+                "original": self.original_id,
+                "correction_note": self.correction_note,
+                "source_incoming": self.source_incoming_id,
+                "created_at": _stamp(self.created_at),
+                "evidence": sorted(
+                    (e.facts() for e in evidence), key=lambda f: (f["sha256"], f["file"])
+                ),
+            }
+        )
+
+    def _legacy_canonical(self, evidence_hashes: list[str]) -> str:
+        """The canonical text of the records made before the chain was keyed (plain
+        SHA-256, key id "sha256"); kept so that they stay verifiable as they are."""
+        return keyed.canonical_json(
             {
                 "organisation": self.chain.organisation,
                 "position": self.position,
@@ -260,11 +431,11 @@ class RemovedPost(models.Model):
                 "kind": self.kind,
                 "sender_name": self.sender_name,
                 "sender_profile_url": self.sender_profile_url,
-                "posted_at": stamp(self.posted_at),
+                "posted_at": _stamp(self.posted_at),
                 "context": self.context,
                 "content": self.content,
                 "content_preserved": self.content_preserved,
-                "removed_at": stamp(self.removed_at),
+                "removed_at": _stamp(self.removed_at),
                 "removed_by": self.removed_by_id,
                 "reason": self.reason.code,
                 "motivation": self.motivation,
@@ -274,16 +445,13 @@ class RemovedPost(models.Model):
                 "corrects": self.corrects_id,
                 "source_incoming": self.source_incoming_id,
                 "evidence": sorted(evidence_hashes),
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
+            }
         )
 
-    def compute_hash(self, evidence_hashes: list[str]) -> str:
-        """Return SHA-256 over the previous hash and the canonical content."""
-        data = f"{self.previous_hash}\n{self.canonical(evidence_hashes)}".encode()
-        return hashlib.sha256(data).hexdigest()
+    def compute_hash(self, evidence: Sequence[Evidence]) -> str:
+        """Return the HMAC (under the record's key id) over the previous hash and the
+        canonical content; raise moderation.chain.UnknownKey for a key not configured."""
+        return keyed.entry_hash(self.key_id, self.previous_hash, self.canonical(evidence))
 
     @property
     def needs_registration(self) -> bool:
@@ -359,10 +527,28 @@ class Evidence(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("moderation:evidence", args=[self.pk])
 
+    def facts(self) -> dict[str, Any]:
+        """Return the metadata the record's hash covers for this file."""
+        return {
+            "name": self.original_name,
+            "file": self.file.name,
+            "size": self.size,
+            "content_type": self.content_type,
+            "sha256": self.sha256,
+            "uploaded_at": _stamp(self.uploaded_at),
+        }
+
 
 class Registration(models.Model):
     """The hand-off to the records system (MOD-3, MOD-4, "Diarieföring"): the diarienummer,
-    the date and who registered it. One per line of corrections (on its first record)."""
+    the date and who registered it. One per line of corrections (on its first record).
+
+    A registration is added after its record, so the record's hash can't cover it. It is an
+    entry of a chain of its own (the organisation's REGISTRATIONS chain head), keyed like
+    the removals' chain and covering the record's hash: a changed, removed or forged
+    diarienummer shows in verify_moderation_log. (Not entries of the removals' chain: that
+    would put gaps into the records' löpnummer, which people quote.)
+    """
 
     removed_post = models.OneToOneField(
         RemovedPost, on_delete=models.PROTECT, related_name="registration"
@@ -377,12 +563,39 @@ class Registration(models.Model):
     )
     entered_at = models.DateTimeField(default=timezone.now)
 
+    # The registrations' hash chain (see above).
+    chain = models.ForeignKey(ChainHead, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveBigIntegerField(_("löpnummer"))
+    previous_hash = models.CharField(max_length=64)
+    record_hash = models.CharField(_("kontrollsumma"), max_length=64)
+    key_id = models.CharField(max_length=40)
+
     class Meta:
         verbose_name = _("diarieföring")
         verbose_name_plural = _("diarieföringar")
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "position"], name="registration_chain_pos"),
+        ]
 
     def __str__(self) -> str:
         return self.diarienummer
+
+    def canonical(self) -> str:
+        """Return the canonical text the registration's hash covers."""
+        return keyed.registration_canonical(
+            organisation=self.chain.organisation,
+            position=self.position,
+            key_id=self.key_id,
+            removed_post=self.removed_post_id,
+            removed_post_hash=self.removed_post.record_hash,
+            diarienummer=self.diarienummer,
+            registered_on=self.registered_on.isoformat(),
+            registered_by=self.registered_by_id,
+            entered_at=_stamp(self.entered_at) or "",
+        )
+
+    def compute_hash(self) -> str:
+        return keyed.entry_hash(self.key_id, self.previous_hash, self.canonical())
 
 
 class HandoffReminder(models.Model):
@@ -407,13 +620,15 @@ class HandoffReminder(models.Model):
 
 
 class LogCheck(models.Model):
-    """The result of one day's chain check (the daily task); unique per day."""
+    """The result of one day's check of the chains, their anchors and the evidence files
+    (the daily task); unique per day."""
 
     checked_on = models.DateField(_("kontrollerad"), unique=True)
     ok = models.BooleanField(_("kedjan hel"))
     checked = models.PositiveIntegerField(_("antal poster"))
     message = models.TextField(_("meddelande"), blank=True)
     broken_record_id = models.BigIntegerField(null=True, blank=True)
+    evidence_checked = models.PositiveIntegerField(_("antal bevisfiler"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,12 +5,15 @@ in the same transaction; e-mail goes out after commit (accounts.notify).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.storage import Storage
@@ -22,7 +25,9 @@ from django.utils.translation import ngettext
 
 from accounts.models import AuditEvent, Department, Role, User
 from accounts.notify import notify
+from moderation import chain as chain_keys
 from moderation.models import (
+    ChainAnchor,
     ChainHead,
     ClosedDay,
     Evidence,
@@ -36,6 +41,7 @@ from moderation.models import (
     evidence_name,
 )
 from moderation.workdays import WorkCalendar
+from nykvarn_sm.lib.outbox import publish_on_commit
 from nykvarn_sm.lib.uploads import sniff_type
 from registry.models import SocialAccount, Substitute
 
@@ -174,14 +180,25 @@ def _stored_evidence(
         raise
 
 
-def _lock_chain() -> ChainHead:
-    """Lock and return the organisation's chain head. Call inside a transaction.
+def _lock_chain(kind: str = ChainHead.Kind.REMOVALS) -> ChainHead:
+    """Lock and return one of the organisation's chain heads. Call inside a transaction.
 
     The lock that keeps the chain linear: whoever holds the head row takes the next
-    position; a concurrent append waits here and then follows that record.
+    position; a concurrent append waits here and then follows that entry.
     """
-    chain, _created = ChainHead.objects.get_or_create(organisation=settings.ORGANISATION_NAME)
+    chain, _created = ChainHead.objects.get_or_create(
+        organisation=settings.ORGANISATION_NAME, kind=kind
+    )
     return ChainHead.objects.select_for_update().get(pk=chain.pk)
+
+
+def _advance_head(chain: ChainHead, *, position: int, last_hash: str) -> None:
+    """Move the locked head to the new last entry, sealed with the chain key."""
+    ChainHead.objects.filter(pk=chain.pk).update(
+        position=position,
+        last_hash=last_hash,
+        **chain.sealed_head(position=position, last_hash=last_hash),
+    )
 
 
 def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEvidence]) -> RemovedPost:
@@ -193,18 +210,20 @@ def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEviden
         # MOD-2, Bilaga 1 (see _stored_evidence): no content for advertising.
         fields = {**fields, "content": "", "content_preserved": False}
         evidence = []
-    hashes = [item.sha256 for item in evidence]
     chain = _lock_chain()
     fields = {"removed_by": by, **fields}
     record = RemovedPost(
         **fields,
+        # MOD-2, Bilaga 1: the reason as worded when the record was made, under its hash.
+        reason_label=reason.label,
+        reason_legal_reference=reason.legal_reference,
         chain=chain,
         position=chain.position + 1,
         previous_hash=chain.last_hash,
+        key_id=chain_keys.current_key_id(),
     )
-    record.record_hash = record.compute_hash(hashes)
-    record.save(force_insert=True)
-    for item in evidence:
+    now = timezone.now()
+    rows = [
         Evidence(
             removed_post=record,
             file=item.name,
@@ -212,10 +231,16 @@ def _append(*, by: User, fields: dict[str, Any], evidence: Sequence[StoredEviden
             content_type=item.content_type,
             size=item.size,
             sha256=item.sha256,
-        ).save(force_insert=True)
-    ChainHead.objects.filter(pk=chain.pk).update(
-        position=record.position, last_hash=record.record_hash
-    )
+            uploaded_at=now,
+        )
+        for item in evidence
+    ]
+    record.record_hash = record.compute_hash(rows)
+    record.save(force_insert=True)
+    for row in rows:
+        row.removed_post = record
+        row.save(force_insert=True)
+    _advance_head(chain, position=record.position, last_hash=record.record_hash)
     return record
 
 
@@ -409,20 +434,31 @@ def _correct_removal(
 def register_removal(
     *, by: User, record: RemovedPost, diarienummer: str, registered_on: dt.date
 ) -> Registration:
-    """Record the hand-off to the records system (MOD-3, MOD-4, "Diarieföring")."""
+    """Record the hand-off to the records system (MOD-3, MOD-4, "Diarieföring"), as the
+    next entry of the registrations' chain (see Registration)."""
     root = record.lineage_root()
+    chain = _lock_chain(ChainHead.Kind.REGISTRATIONS)
+    if Registration.objects.filter(removed_post=root).exists():
+        raise AlreadyRegistered("The record is registered already.")
+    registration = Registration(
+        removed_post=root,
+        diarienummer=diarienummer.strip(),
+        registered_on=registered_on,
+        registered_by=by,
+        chain=chain,
+        position=chain.position + 1,
+        previous_hash=chain.last_hash,
+        key_id=chain_keys.current_key_id(),
+    )
+    registration.record_hash = registration.compute_hash()
     try:
         # One hand-off per line of corrections, held by the unique removed_post: when two
         # people enter a diarienummer at once, the second insert is refused here.
         with transaction.atomic():
-            registration = Registration.objects.create(
-                removed_post=root,
-                diarienummer=diarienummer.strip(),
-                registered_on=registered_on,
-                registered_by=by,
-            )
+            registration.save(force_insert=True)
     except IntegrityError:
         raise AlreadyRegistered("The record is registered already.") from None
+    _advance_head(chain, position=registration.position, last_hash=registration.record_hash)
     AuditEvent.record(
         actor=by,
         action="moderation.removal_registered",
@@ -442,71 +478,273 @@ def registration_for(record: RemovedPost) -> Registration | None:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The result of checking the chains and their anchors: `problems` names every
+    finding; `message` is all of them in one text and `broken` the first record found
+    broken, if any."""
+
     ok: bool
     checked: int
     broken: RemovedPost | None = None
     message: str = ""
+    problems: tuple[str, ...] = ()
+
+
+def _entries(chain: ChainHead) -> Iterator[RemovedPost | Registration]:
+    if chain.kind == ChainHead.Kind.REGISTRATIONS:
+        registrations = Registration.objects.filter(chain=chain).select_related(
+            "chain", "removed_post"
+        )
+        yield from registrations.order_by("position").iterator(chunk_size=500)
+        return
+    records = (
+        RemovedPost.objects.filter(chain=chain)
+        .select_related("chain", "reason")
+        .prefetch_related("evidence")
+        .order_by("position")
+    )
+    yield from records.iterator(chunk_size=500)
+
+
+def _entry_hash(entry: RemovedPost | Registration) -> str:
+    if isinstance(entry, RemovedPost):
+        return entry.compute_hash(list(entry.evidence.all()))
+    return entry.compute_hash()
+
+
+def _describe(entry: RemovedPost | Registration) -> str:
+    if isinstance(entry, RemovedPost):
+        return _("Post %(id)s (löpnummer %(pos)s)") % {"id": entry.pk, "pos": entry.position}
+    return _("Diarieföring %(id)s (löpnummer %(pos)s i diarieföringarnas kedja)") % {
+        "id": entry.pk,
+        "pos": entry.position,
+    }
+
+
+def _check_entry(
+    chain: ChainHead, entry: RemovedPost | Registration, previous_hash: str
+) -> str | None:
+    """Return what is wrong with one entry, or None."""
+    name = _describe(entry)
+    if entry.previous_hash != previous_hash:
+        return _("%(entry)s pekar inte på föregående posts kontrollsumma.") % {"entry": name}
+    if entry.key_id == chain_keys.LEGACY_KEY_ID and (
+        entry.position > chain.legacy_position or not chain.legacy_seal_holds()
+    ):
+        # Plain SHA-256 is accepted only for the sealed part made before the chain was
+        # keyed: anyone can compute it, so anything after that part is a forgery.
+        return _("%(entry)s är förfalskad: den har en okänd kontrollsumma utan kedjans nyckel.") % {
+            "entry": name
+        }
+    try:
+        expected = _entry_hash(entry)
+    except chain_keys.UnknownKey:
+        return _(
+            "%(entry)s är gjord med nyckeln ”%(key)s”, som inte finns i "
+            "MODERATION_CHAIN_KEYS: den kan inte kontrolleras."
+        ) % {"entry": name, "key": entry.key_id}
+    if not hmac.compare_digest(expected, entry.record_hash):
+        return _("%(entry)s har ändrats: kontrollsumman stämmer inte.") % {"entry": name}
+    if entry.position == chain.legacy_position and entry.record_hash != chain.legacy_hash:
+        return _("%(entry)s är inte den sista post som fanns när kedjan fick nyckel.") % {
+            "entry": name
+        }
+    return None
+
+
+def _check_anchors(chain: ChainHead, count: int, hashes: dict[int, str]) -> list[str]:
+    """Compare the chain with every anchor of it (ChainAnchor): the count and head it had
+    that day, the anchor's own seal and its timestamp token."""
+    from nykvarn_sm.lib import timestamps
+
+    problems = []
+    for anchor in ChainAnchor.objects.filter(chain=chain).order_by("anchored_on", "pk"):
+        day = {"day": anchor.anchored_on.isoformat(), "kind": chain.get_kind_display()}
+        if not anchor.seal_holds() or anchor.statement_digest() != anchor.digest:
+            problems.append(_("Förankringen %(day)s (%(kind)s) har ändrats.") % day)
+        if anchor.token is not None:
+            try:
+                timestamps.verify_timestamp(bytes(anchor.token), anchor.statement_digest())
+            except timestamps.TimestampError as exc:
+                problems.append(
+                    _("Tidsstämpeln för förankringen %(day)s (%(kind)s) godtas inte: %(error)s")
+                    % {**day, "error": exc}
+                )
+        if anchor.position > count:
+            problems.append(
+                _(
+                    "Kedjan (%(kind)s) har %(n)s poster men hade %(anchored)s när den "
+                    "förankrades %(day)s: poster har tagits bort."
+                )
+                % {**day, "n": count, "anchored": anchor.position}
+            )
+        elif anchor.position and hashes.get(anchor.position) != anchor.head_hash:
+            problems.append(
+                _(
+                    "Post %(pos)s i kedjan (%(kind)s) är inte den som förankrades %(day)s: "
+                    "den har skrivits om."
+                )
+                % {**day, "pos": anchor.position}
+            )
+    return problems
 
 
 def verify_chain() -> ChainReport:
-    """Walk every organisation's chain; return the first record that breaks it."""
+    """Walk every chain of removals and registrations and compare it with its anchors;
+    report every entry that was changed, forged, moved or removed (MOD-1)."""
     checked = 0
+    problems: list[str] = []
+    broken: RemovedPost | None = None
     for chain in ChainHead.objects.order_by("pk"):
-        previous_hash = "0" * 64
+        anchored = set(ChainAnchor.objects.filter(chain=chain).values_list("position", flat=True))
+        hashes: dict[int, str] = {}
+        previous_hash = chain_keys.GENESIS_HASH
         expected = 1
-        records = (
-            RemovedPost.objects.filter(chain=chain)
-            .select_related("chain", "reason")
-            .prefetch_related("evidence")
-            .order_by("position")
-        )
-        for record in records.iterator(chunk_size=500):
+        for entry in _entries(chain):
             checked += 1
-            if record.position != expected:
-                return ChainReport(
-                    False,
-                    checked,
-                    record,
-                    _("Post %(pos)s saknas före post %(id)s.") % {"pos": expected, "id": record.pk},
-                )
-            if record.previous_hash != previous_hash:
-                return ChainReport(
-                    False,
-                    checked,
-                    record,
-                    _(
-                        "Post %(id)s (löpnummer %(pos)s) pekar inte på föregående posts "
-                        "kontrollsumma."
-                    )
-                    % {"id": record.pk, "pos": record.position},
-                )
-            hashes = [e.sha256 for e in record.evidence.all()]
-            if record.compute_hash(hashes) != record.record_hash:
-                return ChainReport(
-                    False,
-                    checked,
-                    record,
-                    _("Post %(id)s (löpnummer %(pos)s) har ändrats: kontrollsumman stämmer inte.")
-                    % {"id": record.pk, "pos": record.position},
-                )
-            previous_hash = record.record_hash
-            expected += 1
-        if chain.position != expected - 1 or chain.last_hash != previous_hash:
-            return ChainReport(
-                False,
-                checked,
-                None,
+            problem = None
+            if entry.position != expected:
+                problem = _("Löpnummer %(from)s–%(to)s saknas före %(entry)s.") % {
+                    "from": expected,
+                    "to": entry.position - 1,
+                    "entry": _describe(entry),
+                }
+            problem = problem or _check_entry(chain, entry, previous_hash)
+            if problem:
+                problems.append(problem)
+                if broken is None and isinstance(entry, RemovedPost):
+                    broken = entry
+            if entry.position in anchored:
+                hashes[entry.position] = entry.record_hash
+            # Go on from the entry as stored, so that every further change is named too.
+            previous_hash = entry.record_hash
+            expected = entry.position + 1
+        last = expected - 1
+        if chain.position != last or chain.last_hash != previous_hash:
+            problems.append(
                 _(
-                    "Kedjan för %(org)s slutar vid löpnummer %(n)s men kedjans huvud anger "
-                    "%(head)s: poster har tagits bort."
+                    "Kedjan (%(kind)s) slutar vid löpnummer %(n)s men kedjans huvud anger "
+                    "%(head)s: poster har tagits bort eller lagts till."
                 )
-                % {"org": chain.organisation, "n": expected - 1, "head": chain.position},
+                % {"kind": chain.get_kind_display(), "n": last, "head": chain.position}
             )
-    return ChainReport(True, checked)
+        elif not chain.head_seal_holds():
+            problems.append(
+                _(
+                    "Kedjans huvud (%(kind)s) har ändrats utan kedjans nyckel: poster i "
+                    "slutet kan ha tagits bort."
+                )
+                % {"kind": chain.get_kind_display()}
+            )
+        problems += _check_anchors(chain, last, hashes)
+    return ChainReport(
+        ok=not problems,
+        checked=checked,
+        broken=broken,
+        message="\n".join(problems),
+        problems=tuple(problems),
+    )
+
+
+# --- evidence fixity ----------------------------------------------------------------------
+
+
+class EvidenceDamaged(Exception):
+    """An evidence file is missing or its bytes no longer match its recorded SHA-256."""
+
+
+@dataclass(frozen=True)
+class EvidenceReport:
+    checked: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _copy_and_hash(evidence: Evidence) -> tuple[IO[bytes], str]:
+    """Copy an evidence file into a temporary file while hashing it; return both.
+
+    What is served is the copy whose hash was checked, so the file can't be swapped
+    between the check and the download. Raise EvidenceDamaged when it is missing.
+    """
+    storage = _evidence_storage()
+    digest = hashlib.sha256()
+    copy = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        with storage.open(evidence.file.name or "", "rb") as source:
+            while chunk := source.read(1024 * 1024):
+                digest.update(chunk)
+                copy.write(chunk)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        copy.close()
+        raise EvidenceDamaged(_("filen saknas")) from exc
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return copy, digest.hexdigest()
+
+
+def evidence_problem(evidence: Evidence) -> str | None:
+    """Re-hash one evidence file; return "filen saknas" / "filen har ändrats" or None."""
+    try:
+        copy, found = _copy_and_hash(evidence)
+    except EvidenceDamaged as exc:
+        return str(exc)
+    copy.close()
+    return None if hmac.compare_digest(found, evidence.sha256) else _("filen har ändrats")
+
+
+def verify_evidence() -> EvidenceReport:
+    """Re-hash every evidence file (fixity, as for the archive's files); report each one
+    that is missing or whose bytes no longer match its SHA-256 (MOD-1)."""
+    checked = 0
+    problems = []
+    for evidence in Evidence.objects.order_by("pk").iterator(chunk_size=500):
+        checked += 1
+        problem = evidence_problem(evidence)
+        if problem:
+            problems.append(
+                _("Bevis %(id)s (%(name)s) till post %(record)s: %(problem)s.")
+                % {
+                    "id": evidence.pk,
+                    "name": evidence.original_name,
+                    "record": evidence.removed_post_id,
+                    "problem": problem,
+                }
+            )
+    return EvidenceReport(checked, tuple(problems))
+
+
+def open_evidence(*, evidence: Evidence, by: User) -> IO[bytes]:
+    """Return a copy of an evidence file whose bytes match its recorded SHA-256.
+
+    A missing or changed file is never served: the attempt is written to the audit trail
+    and EvidenceDamaged raised, for the page to say so.
+    """
+    try:
+        copy, found = _copy_and_hash(evidence)
+    except EvidenceDamaged as exc:
+        problem = str(exc)
+    else:
+        if hmac.compare_digest(found, evidence.sha256):
+            return copy
+        copy.close()
+        problem = _("filen har ändrats")
+    with transaction.atomic():
+        AuditEvent.record(
+            actor=by,
+            action="moderation.evidence_damaged",
+            target=evidence,
+            details={"removed_post": evidence.removed_post_id, "problem": problem},
+        )
+    raise EvidenceDamaged(problem)
 
 
 def daily_chain_check(today: dt.date | None = None) -> LogCheck | None:
-    """Run the chain check once a day and alert the communications office if it fails.
+    """Check the chains, their anchors and the evidence files once a day; alert the
+    communications office and the archivists if anything was changed.
 
     The LogCheck row, unique per day, makes a second run the same day do nothing.
     """
@@ -514,24 +752,135 @@ def daily_chain_check(today: dt.date | None = None) -> LogCheck | None:
     if LogCheck.objects.filter(checked_on=today).exists():
         return None
     report = verify_chain()
+    fixity = verify_evidence()
+    problems = [*report.problems, *fixity.problems]
     with transaction.atomic():
         check, created = LogCheck.objects.get_or_create(
             checked_on=today,
             defaults={
-                "ok": report.ok,
+                "ok": not problems,
                 "checked": report.checked,
-                "message": report.message,
+                "evidence_checked": fixity.checked,
+                "message": "\n".join(problems),
                 "broken_record_id": report.broken.pk if report.broken else None,
             },
         )
-        if created and not report.ok:
+        if created and problems:
             notify(
-                communications_office(),
+                [*communications_office(), *archivists()],
                 subject=_("Moderationsloggen har ändrats"),
                 template="moderation/email/chain_broken.txt",
-                context={"report": report},
+                context={"check": check, "problems": problems},
             )
     return check if created else None
+
+
+# --- daily anchors ------------------------------------------------------------------------
+
+
+def archivists() -> list[User]:
+    return list(User.objects.filter(roles__code=Role.Code.ARCHIVIST, is_active=True).distinct())
+
+
+def anchor_chains(today: dt.date | None = None) -> list[ChainAnchor]:
+    """Anchor the head of every chain for `today` (its count and last hash) and queue its
+    timestamp and e-mail; return the anchors made now.
+
+    One anchor per chain and day (unique), so a second run does nothing new; every anchor
+    not yet sent (its task lost with a broker or a worker) is queued again.
+    """
+    from moderation.tasks import stamp_anchor
+
+    today = today or timezone.localdate()
+    made = []
+    for chain_id in ChainHead.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            # The head row's lock: the count and hash are one consistent pair.
+            chain = ChainHead.objects.select_for_update().get(pk=chain_id)
+            if ChainAnchor.objects.filter(chain=chain, anchored_on=today).exists():
+                continue
+            anchor = ChainAnchor(
+                chain=chain,
+                anchored_on=today,
+                position=chain.position,
+                head_hash=chain.last_hash,
+                key_id=chain_keys.current_key_id(),
+            )
+            anchor.digest = anchor.statement_digest()
+            anchor.mac = chain_keys.seal(anchor.key_id, *anchor.seal_parts())
+            anchor.save(force_insert=True)
+            AuditEvent.record(
+                actor=None,
+                action="moderation.chain_anchored",
+                target=anchor,
+                details={
+                    "kind": chain.kind,
+                    "position": anchor.position,
+                    "head": anchor.head_hash,
+                    "digest": anchor.digest,
+                },
+            )
+            made.append(anchor)
+    # The unsent anchor rows are the outbox: a broker that is down now loses nothing.
+    for pk in ChainAnchor.objects.filter(mailed_at__isnull=True).values_list("pk", flat=True):
+        publish_on_commit(stamp_anchor, pk)
+    return made
+
+
+def stamp_anchor(anchor_id: int, *, last_try: bool = False) -> ChainAnchor | None:
+    """Get the anchor's RFC 3161 timestamp (when a TSA is configured) and send the anchor
+    to the archivists; return it, or None when it was sent already.
+
+    Raise TSAUnavailable while the TSA can't be reached, for the task to retry; on the
+    `last_try` the anchor is sent without a token, naming why. The TSA is asked outside
+    any transaction; the token is kept with a conditional UPDATE and the e-mail claimed
+    with one, so two runs send it once.
+    """
+    from nykvarn_sm.lib import timestamps
+
+    anchor = ChainAnchor.objects.select_related("chain").filter(pk=anchor_id).first()
+    if anchor is None or anchor.mailed_at is not None:
+        return None
+    error = ""
+    if anchor.token is None and timestamps.is_enabled():
+        try:
+            stamp = timestamps.request_timestamp(anchor.digest)
+        except timestamps.TSAUnavailable as exc:
+            if not last_try:
+                raise
+            error = str(exc)
+        except timestamps.TimestampError as exc:
+            error = str(exc)
+        else:
+            ChainAnchor.objects.filter(pk=anchor.pk, token__isnull=True).update(
+                token=stamp.token, timestamped_at=stamp.gen_time, tsa_serial=str(stamp.serial)
+            )
+    with transaction.atomic():
+        claimed = ChainAnchor.objects.filter(pk=anchor.pk, mailed_at__isnull=True).update(
+            mailed_at=timezone.now(), timestamp_error=error
+        )
+        if claimed != 1:
+            return None
+        anchor.refresh_from_db()
+        token = bytes(anchor.token) if anchor.token is not None else b""
+        notify(
+            archivists(),
+            subject=_("Förankring av moderationsloggen %(day)s")
+            % {"day": anchor.anchored_on.isoformat()},
+            template="moderation/email/anchor.txt",
+            context={
+                "anchor": anchor,
+                "statement": anchor.statement(),
+                "token": base64.encodebytes(token).decode() if token else "",
+            },
+        )
+        AuditEvent.record(
+            actor=None,
+            action="moderation.chain_anchor_sent",
+            target=anchor,
+            details={"timestamped": bool(token), "error": error},
+        )
+    return anchor
 
 
 # --- incoming items (MOD-5, MOD-6, MOD-7) -------------------------------------------------

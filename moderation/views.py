@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -365,14 +366,25 @@ def removal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @never_cache
 @login_required
 @require_GET
-def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    """Serve an evidence file, only to those who may read the record's content."""
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """Serve an evidence file, only to those who may read the record's content, and only
+    while its bytes match its recorded SHA-256 (MOD-1); a changed or missing file gets a
+    page saying so (409) and an audit event instead."""
     evidence = get_object_or_404(Evidence.objects.select_related("removed_post"), pk=pk)
     record = evidence.removed_post
     perms.require(request.user, "moderation.view", record.account, view_action="moderation.view")
     perms.require(request.user, "moderation.view_confidential", record)
+    try:
+        copy = services.open_evidence(evidence=evidence, by=request.user)
+    except services.EvidenceDamaged as exc:
+        return render(
+            request,
+            "moderation/evidence_damaged.html",
+            {"evidence": evidence, "record": record, "problem": str(exc)},
+            status=409,
+        )
     response = FileResponse(
-        evidence.file.open("rb"),
+        copy,
         as_attachment=True,
         filename=evidence.original_name,
         # Only a type the server sniffed itself; rows from before that check may hold the

@@ -14,6 +14,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from moderation.chain import parse_keys as _parse_chain_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -354,6 +356,30 @@ MODERATION_HOLIDAY_COUNTRY = env.str("MODERATION_HOLIDAY_COUNTRY", default="SE")
 # The most records one PDF/A export of a period renders in a request; a longer period is
 # refused with a message asking for a shorter one (CSV is not capped).
 MODERATION_EXPORT_PDF_MAX_RECORDS = env.int("MODERATION_EXPORT_PDF_MAX_RECORDS", default=500)
+# The removal log's chain keys (moderation.chain): "keyid:secret,keyid:secret", secrets of at
+# least 32 characters, kept outside the database and its backups, so that someone with
+# database access alone cannot rewrite or append records. MODERATION_CHAIN_KEY_ID: the key
+# new records are made with. To rotate, add a new key, make it current and keep the old one
+# configured: the records made with it are verified with it.
+if DEBUG:
+    _CHAIN_KEYS = env.str(
+        "MODERATION_CHAIN_KEYS", default="dev:development-only-not-secret-chain-key-0000"
+    )
+    MODERATION_CHAIN_KEY_ID = env.str("MODERATION_CHAIN_KEY_ID", default="dev")
+else:
+    _CHAIN_KEYS = env.str("MODERATION_CHAIN_KEYS", default="")
+    MODERATION_CHAIN_KEY_ID = env.str("MODERATION_CHAIN_KEY_ID", default="")
+    if not _CHAIN_KEYS or not MODERATION_CHAIN_KEY_ID:
+        raise ImproperlyConfigured(
+            "With DEBUG off, MODERATION_CHAIN_KEYS and MODERATION_CHAIN_KEY_ID must be set in "
+            "the environment (see .env.example). For development set DEBUG=true."
+        )
+MODERATION_CHAIN_KEYS = _parse_chain_keys(_CHAIN_KEYS)
+if MODERATION_CHAIN_KEY_ID not in MODERATION_CHAIN_KEYS:
+    raise ImproperlyConfigured(
+        f"MODERATION_CHAIN_KEY_ID ({MODERATION_CHAIN_KEY_ID!r}) is not one of the keys in "
+        "MODERATION_CHAIN_KEYS."
+    )
 
 # --- trusted timestamps (RFC 3161) --------------------------------------------------------
 # A time-stamping authority chosen by the municipality (possibly on its own network, so not

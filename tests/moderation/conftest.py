@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from moderation import services
 from moderation.models import IncomingItem, RegistrationDecision, RemovalReason
+from tests.lib.conftest import tsa, tsa_server  # noqa: F401 - the local RFC 3161 TSA
 
 SECRET = "Personnummer 19800101-1234 och diagnosen hos brukaren"
 
@@ -34,6 +36,15 @@ def make_removal(account, by, *, code="krankande", content="Du är en idiot", **
     }
     fields.update(extra)
     return services.log_removal(by=by, **fields)
+
+
+def tamper(sql: str, params: list | None = None) -> None:
+    """Change the database as someone with write access to it would: directly, past the
+    product, with the PostgreSQL guards switched off (the table owner's rights)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params or [])
 
 
 def make_incoming(account, by, *, kind=IncomingItem.Kind.QUESTION, received_at=None, **extra):

@@ -1,4 +1,5 @@
-"""Walk the removal log's hash chain: exit 0 when it holds, 1 naming the first broken record."""
+"""Walk the removal log's chains and compare them with their daily anchors: exit 0 when
+they hold, 1 naming every record that was changed, forged, moved or removed."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from moderation.services import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Verify the moderation log's SHA-256 hash chain (MOD-1)."
+    help = "Verify the moderation log's keyed hash chains against their anchors (MOD-1)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain()
         if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(problem)
             raise CommandError(
-                f"Moderation log broken after {report.checked} records: {report.message}"
+                f"Moderation log broken ({len(report.problems)} problems, {report.checked} "
+                f"entries): {report.message}"
             )
         self.stdout.write(f"Moderation log intact: {report.checked} records verified.")
