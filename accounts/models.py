@@ -240,6 +240,9 @@ ACTION_LABELS = {
     "archive.uploads_added": _("Skärmdumpar uppladdade"),
     "archive.verified": _("Arkivet kontrollerat"),
     "archive.upload_reminded": _("Påminnelse om uppladdning skickad"),
+    "archive.timestamped": _("Arkivfil tidsstämplad"),
+    "archive.timestamp_failed": _("Tidsstämpel för arkivfil avvisad"),
+    "archive.download_refused": _("Nedladdning av ändrad eller saknad arkivfil stoppad"),
     "registry.account_corrected": _("Kontouppgifter rättade"),
     # Changes made in the admin (accounts.admin.AuditedAdminMixin).
     "registry.platform_added": _("Plattform skapad"),

@@ -189,6 +189,12 @@ class Snapshot(models.Model):
         FALLBACK = "fallback", _("HTML utan skript (WeasyPrint)")
         UPLOAD = "upload", _("uppladdade skärmbilder/PDF")
 
+    class TimestampStatus(models.TextChoices):
+        # Empty: none asked for (the file was stored while timestamping was off).
+        PENDING = "pending", _("Väntar på tidsstämpel")
+        STAMPED = "stamped", _("Tidsstämplad")
+        INVALID = "invalid", _("Tidsstämpeln är ogiltig")
+
     account = models.ForeignKey(
         SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT, related_name="snapshots"
     )
@@ -239,7 +245,21 @@ class Snapshot(models.Model):
     # Fixity: the last time verify_archive recomputed the checksum, and what it found.
     verified_at = models.DateTimeField(_("kontrollerad"), null=True, blank=True)
     fixity_ok = models.BooleanField(_("kontrollsumma stämmer"), null=True, blank=True)
-    # Login walls: the last day the people running the account were reminded to upload
+    # Trusted timestamp (RFC 3161) of the stored file's SHA-256, from settings.TSA_URL:
+    # requested by archive.tasks.timestamp_snapshot after the file is stored, so that the
+    # file can be shown to be unchanged since then with nothing but the TSA's CA (issue 9).
+    timestamp_status = models.CharField(
+        _("tidsstämpel"), max_length=20, choices=TimestampStatus.choices, blank=True
+    )
+    # The TSA's DER TimeStampResp, byte for byte (`openssl ts -verify -in` reads it).
+    timestamp_token = models.BinaryField(_("tidsstämpelns token"), null=True, blank=True)
+    timestamp_at = models.DateTimeField(_("tidsstämplad"), null=True, blank=True)
+    timestamp_tsa = models.CharField(_("tidsstämpeltjänst"), max_length=500, blank=True)
+    timestamp_attempts = models.PositiveIntegerField(_("försök att tidsstämpla"), default=0)
+    timestamp_tried_at = models.DateTimeField(
+        _("senaste försök att tidsstämpla"), null=True, blank=True
+    )
+    timestamp_error = models.TextField(_("tidsstämpelns fel"), blank=True)
     # (archive.services.remind_waiting_uploads claims the day with a conditional UPDATE).
     upload_reminded_on = models.DateField(_("påmind om uppladdning"), null=True, blank=True)
 
@@ -267,6 +287,12 @@ class Snapshot(models.Model):
             models.Index(fields=["status", "period"], name="snapshot_status_period_idx"),
             # has_stored_closing_snapshot(account) and the account page's list.
             models.Index(fields=["account", "context", "status"], name="snapshot_account_idx"),
+            # archive.services.queue_missing_timestamps: stored files still without a token.
+            models.Index(
+                fields=["timestamp_tried_at"],
+                name="snapshot_timestamp_due_idx",
+                condition=Q(status="stored") & Q(timestamp_status__in=["", "pending"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -360,6 +386,21 @@ class SnapshotSource(models.Model):
 
 class FixityCheck(models.Model):
     """One run of the fixity check (verify_archive): which files were missing or changed."""
+
+    class Problem(models.TextChoices):
+        # The values are what `problems` holds and the command prints (upper case).
+        MISSING = "saknas", _("filen saknas")
+        CHANGED = "ändrad", _("innehållet har ändrats")
+        # The file and its recorded checksum were both replaced: the audit trail's
+        # "archive.snapshot_stored" event or the timestamp token still has the original.
+        CHECKSUM_REPLACED = (
+            "kontrollsumma ersatt",
+            _("filen har bytts ut tillsammans med sin registrerade kontrollsumma"),
+        )
+        TIMESTAMP_INVALID = "tidsstämpel ogiltig", _("tidsstämpeln saknas eller godtas inte")
+        EVENT_MISSING = "händelse saknas", _("händelsen då filen lagrades saknas i händelseloggen")
+        STRAY = "utan post", _("filen har ingen post i arkivet")
+        LEFTOVER = "tillfällig fil", _("en tillfällig fil från en avbruten lagring")
 
     started_at = models.DateTimeField(_("startad"), default=timezone.now)
     finished_at = models.DateTimeField(_("klar"), null=True, blank=True)

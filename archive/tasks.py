@@ -62,3 +62,29 @@ def verify_archive() -> int:
     if check is None:
         return -1
     return len(verify(triggered_by=triggered_by, alert=True, check=check).problems)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # the cap is archive.services.TIMESTAMP_RETRIES, counted in the database
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
+)
+def timestamp_snapshot(self, snapshot_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Get the trusted timestamp (RFC 3161) of one stored file from the TSA (issue 9)."""
+    from archive.services import timestamp_snapshot as stamp
+
+    outcome = stamp(snapshot_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.snapshot.timestamp_status if outcome.snapshot else "not-due"
+
+
+@shared_task
+def timestamp_sweep() -> int:
+    """Hourly: queue a timestamp for every stored file still without one."""
+    from archive.services import queue_missing_timestamps
+
+    return queue_missing_timestamps()

@@ -28,6 +28,7 @@ from archive import services
 from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
 from archive.models import FixityCheck, Snapshot, missing_periodic_extracts
 from archive.storage import archive_storage, clean_part, iter_chunks
+from nykvarn_sm.lib import timestamps
 from nykvarn_sm.lib.querystring import id_param
 from registry.models import SocialAccount
 
@@ -119,6 +120,7 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_retry": perms.can(request.user, "archive.retry", snapshot),
             "can_upload": perms.can(request.user, "archive.request_snapshot", snapshot.account),
             "upload_form": UploadForm(),
+            "timestamps_enabled": timestamps.is_enabled(),
         },
     )
 
@@ -126,13 +128,27 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def download(request: HttpRequest, pk: int) -> FileResponse:
-    """ARC-5: the PDF/A under the convention's name, åäö intact (RFC 6266 filename*)."""
+def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """ARC-5: the PDF/A under the convention's name, åäö intact (RFC 6266 filename*).
+
+    Only bytes that match the recorded SHA-256 are sent (issue 9): a missing or changed
+    file is refused with a page saying what to do, an audit event and the fixity flag.
+    """
     snapshot = _snapshot(request, pk, "archive.download")
     if snapshot.status != Snapshot.Status.STORED:
         raise Http404
+    try:
+        checked = services.checked_file(snapshot)
+    except services.DamagedFile as damage:
+        services.refuse_download(damage=damage, by=request.user)
+        return render(
+            request,
+            "archive/download_refused.html",
+            {"snapshot": snapshot, "problem": damage.problem},
+            status=409,
+        )
     response = FileResponse(
-        archive_storage().open(snapshot.file_name, "rb"),
+        checked,
         as_attachment=True,
         filename=snapshot.download_name,
         content_type="application/pdf",

@@ -323,6 +323,8 @@ UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=50_000_000)
 # The monthly fixity check (archive.tasks.verify_archive) reads every file: its own time
 # limit, in seconds.
 ARCHIVE_VERIFY_TIME_LIMIT = env.int("ARCHIVE_VERIFY_TIME_LIMIT", default=6 * 3600)
+# Snapshots the fixity check reads per database round trip (one SELECT, one UPDATE each).
+ARCHIVE_VERIFY_BATCH_SIZE = env.int("ARCHIVE_VERIFY_BATCH_SIZE", default=500)
 # The kill test (tests/archive/test_kill_worker.py) restarts a worker with short limits; the
 # Redis visibility timeout must stay above the longest task's hard time limit (the fixity
 # check's), whatever it is set to, or Redis hands a running task to a second worker.

@@ -118,6 +118,25 @@ def verify_timestamp(token: bytes, digest: bytes | str) -> Timestamp:
     )
 
 
+def message_imprint(token: bytes) -> bytes:
+    """Return the digest a token says it stamps (its message imprint), without checking it.
+
+    For telling "a genuine token for another digest" from "no genuine token at all": call
+    `verify_timestamp(token, message_imprint(token))` to know which. TimestampInvalid when
+    the token cannot be read.
+    """
+    try:
+        response = tsp.TimeStampResp.load(token)
+        signed_data = response["time_stamp_token"]["content"]
+        info = signed_data["encap_content_info"]["content"].parsed
+        imprint = info["message_imprint"]["hashed_message"].native
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise TimestampInvalid(f"Tidsstämpeln kan inte läsas: {exc}") from exc
+    if not isinstance(imprint, bytes):
+        raise TimestampInvalid("Tidsstämpeln saknar sitt meddelandeavtryck.")
+    return imprint
+
+
 def _sha256_digest(digest: bytes | str) -> bytes:
     if isinstance(digest, str):
         try:

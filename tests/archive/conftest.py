@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The local RFC 3161 time-stamping authority (tests/tsa.py) for the archive's timestamps.
+from tests.lib.conftest import tsa, tsa_server  # noqa: F401
+
 SITE = Path(__file__).parent / "site"
 
 

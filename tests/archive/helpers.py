@@ -6,6 +6,7 @@ import hashlib
 
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from archive.models import Snapshot
 from archive.storage import convention_name, save_new
 from nykvarn_sm.lib import pdfa
@@ -48,4 +49,11 @@ def stored_snapshot(account, *, context=Snapshot.Context.PERIODIC, period=None, 
         captured_at=timezone.now(),
     )
     snapshot.refresh_from_db()
+    # As archive.services.render_and_store does: the audit trail keeps the stored checksum.
+    AuditEvent.record(
+        actor=None,
+        action="archive.snapshot_stored",
+        target=snapshot,
+        details={"file": name, "sha256": snapshot.sha256, "method": snapshot.method},
+    )
     return snapshot

@@ -105,3 +105,181 @@ def test_visibility_timeout_is_above_the_longest_task_limit(settings):
         else:
             os.environ["CELERY_BROKER_URL"] = before
         importlib.reload(module)
+
+
+# --- files without a record, files replaced with their checksum, batched bookkeeping ---------
+
+
+def _age(path, seconds: int) -> None:
+    """Make a file look `seconds` old (a worker still writing it is younger)."""
+    import os
+    import time
+
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_files_without_a_record_are_reported(account_a, capsys, settings):
+    """Stray files (put there by hand, or a duplicate) and leftover temporary files."""
+    from pathlib import Path
+
+    snapshot = stored_snapshot(account_a)
+    root = Path(storages["archive"].location)
+    office = root / snapshot.file_name.split("/")[0]
+    stray = office / "Facebook Fritidsfabriken 2019-01-01 periodiskt uttag.pdf"
+    stray.write_bytes(b"%PDF-1.4 not ours")
+    leftover = office / ".tmp-k1llt.pdf"
+    leftover.write_bytes(b"%PDF-1.4 half")
+    elsewhere = root / "Okänt kontor" / "lös fil.txt"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"x")
+    for path in (stray, leftover, elsewhere):
+        _age(path, settings.CELERY_TASK_HARD_TIME_LIMIT + 60)
+    # A worker writing right now: its temporary file is young and not yet anyone's problem.
+    (office / ".tmp-writing.pdf").write_bytes(b"%PDF-1.4 in progress")
+
+    with pytest.raises(CommandError, match="3 avvikelser"):
+        call_command("verify_archive")
+    out = capsys.readouterr().out
+    folder = snapshot.file_name.split("/")[0]
+    assert f"UTAN POST: {folder}/{stray.name}" in out
+    assert "UTAN POST: Okänt kontor/lös fil.txt" in out
+    assert f"TILLFÄLLIG FIL: {folder}/.tmp-k1llt.pdf" in out
+    assert "tmp-writing" not in out
+    check = FixityCheck.objects.first()
+    assert {(p["file"], p["problem"]) for p in check.problems} == {
+        (f"{folder}/{stray.name}", "utan post"),
+        ("Okänt kontor/lös fil.txt", "utan post"),
+        (f"{folder}/.tmp-k1llt.pdf", "tillfällig fil"),
+    }
+    snapshot.refresh_from_db()
+    assert snapshot.fixity_ok is True  # the recorded file itself is fine
+
+
+def _replace_with_checksum(snapshot) -> str:
+    """Forge: put other bytes in the file and record their checksum, as someone with write
+    access to the share and the database would."""
+    import hashlib
+
+    from archive.models import Snapshot
+
+    forged = b"%PDF-1.4\n% forged page\n%%EOF\n"
+    with open(storages["archive"].path(snapshot.file_name), "wb") as handle:
+        handle.write(forged)
+    digest = hashlib.sha256(forged).hexdigest()
+    Snapshot.objects.filter(pk=snapshot.pk).update(sha256=digest, size=len(forged))
+    return digest
+
+
+def test_file_replaced_with_its_checksum_is_found_by_the_audit_trail(account_a, capsys):
+    snapshot = stored_snapshot(account_a)
+    original = snapshot.sha256
+    forged = _replace_with_checksum(snapshot)
+
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"KONTROLLSUMMA ERSATT: {snapshot.file_name}" in capsys.readouterr().out
+    (problem,) = FixityCheck.objects.first().problems
+    assert problem["problem"] == "kontrollsumma ersatt"
+    assert (problem["expected"], problem["found"]) == (original, forged)
+    snapshot.refresh_from_db()
+    assert snapshot.fixity_ok is False
+
+
+def test_file_replaced_with_its_checksum_and_its_event_is_found_by_the_timestamp(
+    tsa, account_a, capsys
+):
+    from accounts.models import AuditEvent
+    from archive import services
+
+    snapshot = stored_snapshot(account_a)
+    original = snapshot.sha256
+    services.timestamp_snapshot(snapshot.pk)
+    forged = _replace_with_checksum(snapshot)
+    # The forger rewrites the audit trail's record of the storing too.
+    for event in AuditEvent.objects.filter(
+        action="archive.snapshot_stored", target_id=str(snapshot.pk)
+    ):
+        event.details = {**event.details, "sha256": forged}
+        event.save()
+
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"KONTROLLSUMMA ERSATT: {snapshot.file_name}" in capsys.readouterr().out
+    (problem,) = FixityCheck.objects.first().problems
+    assert problem["problem"] == "kontrollsumma ersatt"
+    assert (problem["expected"], problem["found"]) == (original, forged)
+
+
+def test_a_token_that_does_not_verify_is_reported(tsa, account_a, account_b, capsys):
+    from archive import services
+    from archive.models import Snapshot
+
+    first = stored_snapshot(account_a)
+    second = stored_snapshot(account_b)
+    services.timestamp_snapshot(first.pk)
+    services.timestamp_snapshot(second.pk)
+    call_command("verify_archive")  # both verify
+    first.refresh_from_db()
+    second.refresh_from_db()
+
+    # Forge: the TSA's signature altered (the last byte of the token is the signature's).
+    token = bytearray(second.timestamp_token)
+    token[-1] ^= 0xFF
+    Snapshot.objects.filter(pk=second.pk).update(timestamp_token=bytes(token))
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"TIDSSTÄMPEL OGILTIG: {second.file_name}" in capsys.readouterr().out
+    second.refresh_from_db()
+    assert second.fixity_ok is False
+
+    # A token removed from a stamped file.
+    Snapshot.objects.filter(pk=second.pk).update(timestamp_token=None)
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"TIDSSTÄMPEL OGILTIG: {second.file_name}" in capsys.readouterr().out
+
+    # Another file's genuine token: it vouches for another checksum than the recorded one.
+    Snapshot.objects.filter(pk=second.pk).update(timestamp_token=first.timestamp_token)
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"KONTROLLSUMMA ERSATT: {second.file_name}" in capsys.readouterr().out
+    (problem,) = FixityCheck.objects.first().problems
+    assert (problem["expected"], problem["found"]) == (first.sha256, second.sha256)
+
+
+def test_missing_stored_event_is_reported(account_a, capsys):
+    from accounts.models import AuditEvent
+
+    snapshot = stored_snapshot(account_a)
+    AuditEvent.objects.filter(action="archive.snapshot_stored").delete()
+    with pytest.raises(CommandError):
+        call_command("verify_archive")
+    assert f"HÄNDELSE SAKNAS: {snapshot.file_name}" in capsys.readouterr().out
+
+
+def test_bookkeeping_is_one_update_per_batch(account_a, settings):
+    """verify_archive stays fast: the queries grow with the batches, not with the files."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from archive.models import Snapshot
+    from archive.services import verify_archive
+
+    settings.ARCHIVE_VERIFY_BATCH_SIZE = 4
+    first = stored_snapshot(account_a)
+    for n in range(9):
+        stored_snapshot(account_a, context=Snapshot.Context.MANUAL, html=f"<p>{n}</p>")
+    # One tampered file in the middle: its flag is set in the same UPDATE as the others'.
+    with open(storages["archive"].path(first.file_name), "ab") as handle:
+        handle.write(b"\n% tampered")
+
+    with CaptureQueriesContext(connection) as queries:
+        check = verify_archive(triggered_by="test")
+    assert check.files_checked == 10 and len(check.problems) == 1
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "archive_snapshot"')]
+    assert len(updates) == 3  # 10 files in batches of 4
+    selects = [q["sql"] for q in queries if 'FROM "archive_snapshot"' in q["sql"]]
+    assert len(selects) <= 3 + 1 + 1  # the batches, the known names, one empty page
+    assert list(Snapshot.objects.filter(fixity_ok=False).values_list("pk", flat=True)) == [first.pk]
+    assert Snapshot.objects.filter(fixity_ok=True, verified_at__isnull=False).count() == 9
