@@ -145,6 +145,19 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
 
 
+OUTGOING_MAIL_FIELDS = (
+    "created_at",
+    "recipient",
+    "subject",
+    "body",
+    "status_label",
+    "attempts",
+    "last_error",
+    "not_before",
+    "sent_at",
+)
+
+
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the product has sent or is still trying to send, for the communications office
@@ -154,18 +167,8 @@ class OutgoingMailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["recipient", "subject"]
     date_hierarchy = "created_at"
-    fields = [
-        "created_at",
-        "recipient",
-        "subject",
-        "body",
-        "status_label",
-        "attempts",
-        "last_error",
-        "not_before",
-        "sent_at",
-    ]
-    readonly_fields = fields
+    fields = OUTGOING_MAIL_FIELDS
+    readonly_fields = OUTGOING_MAIL_FIELDS
 
     @admin.display(description=_("status"))
     def status_label(self, obj: OutgoingMail) -> str:

@@ -126,6 +126,8 @@ def test_broker_down_the_message_waits_for_the_sweep(
     client.force_login(manager_a)
     with pytest.MonkeyPatch.context() as broker_down:
         broker_down.delattr(task, "apply_async")  # no in-process worker: really publish
+        # Celery reads CELERY_BROKER_URL from the environment before its settings.
+        broker_down.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
         broker_down.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
         broker_down.setitem(app.conf, "broker_transport_options", {})
         broker_down.setitem(app.conf, "task_publish_retry", False)

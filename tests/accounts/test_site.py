@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError
+from django.db import connections
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Department, User
+from tests.accounts.smtp_server import free_port
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,10 +154,20 @@ def test_healthz_is_up(client):
 
 
 def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
-    def broken(*args, **kwargs):
-        raise DatabaseError("connection refused")
-
-    monkeypatch.setattr("nykvarn_sm.health.connection.cursor", broken)
+    # The health check's own connection goes to a PostgreSQL port where nothing listens.
+    monkeypatch.setitem(
+        connections.settings,
+        "default",
+        {
+            **connections.settings["default"],
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": free_port(),
+            "NAME": "sm_down",
+            "USER": "postgres",
+            "OPTIONS": {},
+        },
+    )
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["status"] == "down"
