@@ -65,10 +65,28 @@ def check_archive_storage(timeout: float) -> None:
         raise OSError(f"ARCHIVE_ROOT {root} is missing or read-only")
 
 
+class RemovalLogUnguarded(Exception):
+    """A trigger that keeps the removal log append-only is missing or disabled."""
+
+
+def check_moderation_log(timeout: float) -> None:
+    """The removal log's PostgreSQL triggers are in place (MOD-1; issue 9)."""
+    from moderation.checks import moderation_triggers_problem
+
+    try:
+        problem = moderation_triggers_problem()
+    finally:
+        # The check asked through this thread's own connection: close it here.
+        connections[DEFAULT_DB_ALIAS].close()
+    if problem is not None:
+        raise RemovalLogUnguarded(problem)
+
+
 CHECKS: dict[str, Callable[[float], None]] = {
     "database": check_database,
     "broker": check_broker,
     "archive_storage": check_archive_storage,
+    "moderation_log": check_moderation_log,
 }
 
 

@@ -189,3 +189,26 @@ def test_healthz_needs_no_database_before_the_view(client):
 def test_healthz_refuses_post_with_json(client):
     response = client.post("/healthz")
     assert response.status_code == 405
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="The triggers exist only on PostgreSQL"
+)
+def test_healthz_reports_a_disabled_removal_log_trigger(client):
+    assert client.get("/healthz").json()["checks"]["moderation_log"] == {"status": "up"}
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE moderation_removedpost DISABLE TRIGGER moderation_removedpost_no_truncate"
+        )
+    try:
+        response = client.get("/healthz")
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE moderation_removedpost "
+                "ENABLE TRIGGER moderation_removedpost_no_truncate"
+            )
+    assert response.status_code == 503
+    assert response.json()["checks"]["moderation_log"]["status"] == "down"

@@ -150,6 +150,7 @@ def test_healthz_is_up(client):
         "database": {"status": "up"},
         "broker": {"status": "up"},
         "archive_storage": {"status": "up"},
+        "moderation_log": {"status": "up"},
     }
 
 
