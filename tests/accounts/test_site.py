@@ -246,6 +246,8 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         DEBUG="false",
         SECRET_KEY="a-production-secret-key-of-fifty-or-more-characters-0123456789abcdef",
         ALLOWED_HOSTS="sociala-medier.nykvarn.se",
+        MODERATION_CHAIN_KEYS="k2026:a-production-chain-key-of-32-or-more-characters-0123",
+        MODERATION_CHAIN_KEY_ID="k2026",
         ARCHIVE_ROOT=str(tmp_path / "archive"),
         MEDIA_ROOT=str(tmp_path / "media"),
     )
