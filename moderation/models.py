@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from moderation import chain as keyed
 from moderation.chain import GENESIS_HASH
 from moderation.chain import utc_stamp as _stamp
+from nykvarn_sm.lib.uploads import extension_for
 from registry.models import SocialAccount
 
 
@@ -492,16 +493,18 @@ class RemovedPost(models.Model):
             return None
 
 
-def evidence_name(sha256: str, filename: str) -> str:
-    """Return the content-addressed name an evidence file is stored under. A second upload
-    of the same bytes can't overwrite the first: FileSystemStorage never overwrites (it
-    picks a new name instead)."""
-    suffix = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
-    return f"moderation/evidence/{sha256[:2]}/{sha256}.{suffix}"
+def evidence_name(sha256: str, content_type: str | None) -> str:
+    """Return the content-addressed name an evidence file is stored under.
+
+    The extension comes from the type the bytes show (nykvarn_sm.lib.uploads), never from
+    the uploader's file name, so that "bild.html" holding a PNG is stored and served as a
+    PNG. A second upload of the same bytes can't overwrite the first: FileSystemStorage
+    never overwrites (it picks a new name instead)."""
+    return f"moderation/evidence/{sha256[:2]}/{sha256}{extension_for(content_type)}"
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:
-    return evidence_name(instance.sha256, filename)
+    return evidence_name(instance.sha256, instance.content_type)
 
 
 class Evidence(models.Model):

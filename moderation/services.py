@@ -161,16 +161,17 @@ def _stored_evidence(
             # Every received upload has a name and a size; the stubs allow None for any File.
             assert upload.name is not None and upload.size is not None
             sha = _sha256_of(upload)
-            name = storage.save(evidence_name(sha, upload.name), upload, max_length=300)
+            # The type the bytes show, never the browser's claim (the form has already
+            # refused anything else; this covers other callers).
+            kind = sniff_type(upload)
+            name = storage.save(evidence_name(sha, kind), upload, max_length=300)
             stored.append(
                 StoredEvidence(
                     name=name,
                     sha256=sha,
                     size=upload.size,
                     original_name=upload.name[:255],
-                    # The type the bytes show, never the browser's claim (the form has
-                    # already refused anything else; this covers other callers).
-                    content_type=sniff_type(upload) or "application/octet-stream",
+                    content_type=kind or "application/octet-stream",
                 )
             )
         yield stored

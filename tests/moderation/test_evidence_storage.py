@@ -4,11 +4,13 @@ and are removed again when the log's transaction fails (MOD-1)."""
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from PIL import Image
 
 from moderation import services
 from moderation.models import ChainHead, Evidence, RemovedPost
@@ -114,3 +116,15 @@ def test_a_failure_keeps_the_files_of_earlier_records(account_a, operator, monke
 def test_advertising_screenshots_are_not_stored(account_a, operator):
     make_removal(account_a, operator, code="reklam", evidence=[_shot()])
     assert _stored_files() == [] and not Evidence.objects.exists()
+
+
+def test_evidence_is_stored_under_the_extension_its_bytes_show(account_a, operator):
+    """Issue 8: the uploader's file name never decides how a stored file is served."""
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(image, "PNG")
+    upload = SimpleUploadedFile("bild.html", image.getvalue(), "text/html")
+    record = make_removal(account_a, operator, evidence=[upload])
+    evidence = Evidence.objects.get(removed_post=record)
+    assert evidence.file.name.endswith(".png")
+    assert evidence.original_name == "bild.html"
+    assert evidence.content_type == "image/png"
