@@ -243,6 +243,14 @@ ACTION_LABELS = {
     "archive.timestamped": _("Arkivfil tidsstämplad"),
     "archive.timestamp_failed": _("Tidsstämpel för arkivfil avvisad"),
     "archive.download_refused": _("Nedladdning av ändrad eller saknad arkivfil stoppad"),
+    "archive.package_requested": _("Leveranspaket beställt"),
+    "archive.package_stored": _("Leveranspaket lagrat"),
+    "archive.package_failed": _("Leveranspaket misslyckades"),
+    "archive.package_retried": _("Leveranspaket byggs om"),
+    "archive.package_downloaded": _("Leveranspaket nedladdat"),
+    "archive.package_download_refused": _(
+        "Nedladdning av ändrat eller saknat leveranspaket stoppad"
+    ),
     "registry.account_corrected": _("Kontouppgifter rättade"),
     # Changes made in the admin (accounts.admin.AuditedAdminMixin).
     "registry.platform_added": _("Plattform skapad"),

@@ -440,6 +440,20 @@ def _archive_retry(user: User, snapshot: Any) -> bool:
     )
 
 
+@rule("archive.build_package")
+def _archive_build_package(user: User, obj: Any) -> bool:
+    """Issue 10: delivering to the e-archive (FGS 2.0 packages) is the archivists' and the
+    communications office's. Not the managers': a package carries the register extract,
+    which is theirs alone to export (`registry.export_register`, REG-1)."""
+    return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
+
+
+@rule("archive.view_package")
+def _archive_view_package(user: User, package: Any) -> bool:
+    """See, follow and download a delivery package: whoever may build one."""
+    return _archive_build_package(user, package)
+
+
 @rule("archive.download_office")
 def _archive_download_office(user: User, office: Any) -> bool:
     """ARC-2: an office's files for a period, as one ZIP."""

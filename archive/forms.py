@@ -185,3 +185,57 @@ class RequestSnapshotForm(forms.Form):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))  # type: ignore[assignment]
+
+
+class PackageForm(forms.Form):
+    """Ask for a delivery package: an office and a period, or one account at closing."""
+
+    office = formfields.ModelChoiceField(
+        label=_("Kontor"), queryset=Department.objects.none(), required=False
+    )
+    period = forms.RegexField(
+        label=_("Period"),
+        regex=r"^\d{4}-H[12]$",
+        max_length=7,
+        required=False,
+        help_text=_("Halvår, till exempel 2026-H1 eller 2026-H2."),
+        error_messages={"invalid": _("Ange perioden som ÅÅÅÅ-H1 eller ÅÅÅÅ-H2.")},
+    )
+    account = formfields.ModelChoiceField(
+        label=_("Konto vid avslut"), queryset=SocialAccount.objects.none(), required=False
+    )
+    confirm_gaps = forms.BooleanField(
+        label=_("Bygg paketet ändå, med luckorna beskrivna i paketet"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["office"]).queryset = Department.objects.filter(
+            kind__in=[Department.Kind.KONTOR, Department.Kind.AVDELNING]
+        )
+        # REG-9 "Att öppna och avsluta ett konto": an account's last delivery is made when
+        # it closes (closing or closed).
+        cast(forms.ModelChoiceField, self.fields["account"]).queryset = (
+            SocialAccount.objects.filter(
+                state__in=[SocialAccount.State.CLOSING, SocialAccount.State.CLOSED]
+            ).select_related("platform")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        from archive.models import period_bounds
+
+        data = super().clean() or {}
+        office, period, account = data.get("office"), data.get("period"), data.get("account")
+        if account and (office or period):
+            raise ValidationError(_("Välj antingen kontor och period eller ett konto vid avslut."))
+        if not account:
+            if not office and "office" not in self.errors:
+                self.add_error("office", _("Välj ett kontor."))
+            if not period and "period" not in self.errors:
+                self.add_error("period", _("Ange en period."))
+        if period:
+            try:
+                period_bounds(period)
+            except ValueError:
+                self.add_error("period", _("Ange perioden som ÅÅÅÅ-H1 eller ÅÅÅÅ-H2."))
+        return data

@@ -88,3 +88,18 @@ def timestamp_sweep() -> int:
     from archive.services import queue_missing_timestamps
 
     return queue_missing_timestamps()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
+)
+def build_package(package_id: int) -> str:
+    """Build and store one delivery package for the e-archive (issue 10, FGS 2.0 SIP)."""
+    from archive.packages import process_package
+
+    # A second delivery of the message finds the row claimed or done and does nothing.
+    package = process_package(package_id)
+    return package.status if package else "not-claimed"

@@ -15,4 +15,9 @@ urlpatterns = [
     path("<int:pk>/forsok-igen/", views.retry, name="retry"),
     path("<int:pk>/ladda-upp/", views.upload, name="upload"),
     path("konto/<int:account_pk>/bestall/", views.request_snapshot, name="request"),
+    path("paket/", views.package_list, name="packages"),
+    path("paket/bestall/", views.package_request, name="package_request"),
+    path("paket/<int:pk>/", views.package_detail, name="package"),
+    path("paket/<int:pk>/ladda-ner/", views.package_download, name="package_download"),
+    path("paket/<int:pk>/bygg-igen/", views.package_retry, name="package_retry"),
 ]

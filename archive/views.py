@@ -290,3 +290,153 @@ def request_snapshot(request: AuthenticatedHttpRequest, account_pk: int) -> Http
         return redirect(exists.snapshot)
     messages.success(request, _("Arkivuttaget är beställt. Det syns i listan när det är klart."))
     return redirect(snapshot)
+
+
+# --- delivery packages for the e-archive (issue 10, FGS Paketstruktur 2.0) -------------------
+
+
+def _package(request: HttpRequest, pk: int) -> Any:
+    from archive.models import DeliveryPackage
+
+    package = get_object_or_404(
+        DeliveryPackage.objects.select_related("office", "account__platform", "requested_by"),
+        pk=pk,
+    )
+    # Outside the user's part of the archive: 404, as for snapshots (ARC-5).
+    if not perms.can(request.user, "archive.view_package", package):
+        raise Http404
+    return package
+
+
+@never_cache
+@login_required
+@require_GET
+def package_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Delivery packages, newest first, and the form that asks for one."""
+    from archive.forms import PackageForm
+
+    perms.require(request.user, "archive.build_package")
+    return _package_page(request, PackageForm(), gaps=[])
+
+
+@login_required
+@require_POST
+def package_request(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ask for a package. A period with failed or missing snapshots is named and asked
+    about before anything is queued; the archivist confirms with the checkbox (issue 10)."""
+    from archive import packages
+    from archive.forms import PackageForm
+
+    perms.require(request.user, "archive.build_package")
+    form = PackageForm(request.POST)
+    if not form.is_valid():
+        return _package_page(request, form, gaps=[], status=400)
+    data = form.cleaned_data
+    try:
+        package = packages.request_package(
+            office=data["office"],
+            period=data["period"] or "",
+            account=data["account"],
+            confirmed=data["confirm_gaps"],
+            by=request.user,
+        )
+    except packages.GapsNotConfirmed as unconfirmed:
+        return _package_page(request, form, gaps=unconfirmed.gaps, status=409)
+    messages.success(request, _("Paketet är beställt och byggs nu."))
+    return redirect(package)
+
+
+def _package_page(
+    request: HttpRequest, form: Any, *, gaps: list[dict[str, str]], status: int = 200
+) -> HttpResponse:
+    from archive.models import DeliveryPackage
+
+    rows = list(
+        DeliveryPackage.objects.select_related("office", "account__platform", "requested_by")[
+            :PAGE_SIZE
+        ]
+    )
+    return render(
+        request,
+        "archive/package_list.html",
+        {
+            "form": form,
+            "gaps": gaps,
+            "packages": rows,
+            "any_running": any(p.in_progress for p in rows),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    package = _package(request, pk)
+    return render(request, "archive/package_detail.html", {"package": package})
+
+
+@never_cache
+@login_required
+@require_GET
+def package_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """The package's ZIP, sent only when it matches its recorded SHA-256."""
+    from accounts.models import AuditEvent
+    from archive.models import DeliveryPackage
+    from archive.storage import archive_storage, open_file
+
+    package = _package(request, pk)
+    if package.status != DeliveryPackage.Status.READY:
+        raise Http404
+    storage = archive_storage()
+    problem = ""
+    if not storage.exists(package.file_name):
+        problem = _("Paketets fil saknas i arkivet.")
+    else:
+        digest = hashlib.sha256()
+        with open_file(package.file_name) as handle:
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != package.sha256:
+            problem = _("Paketets fil stämmer inte med sin registrerade kontrollsumma.")
+    if problem:
+        AuditEvent.record(
+            actor=request.user,
+            action="archive.package_download_refused",
+            target=package,
+            details={"file": package.file_name, "problem": problem},
+        )
+        return render(
+            request,
+            "archive/package_detail.html",
+            {"package": package, "problem": problem},
+            status=409,
+        )
+    AuditEvent.record(
+        actor=request.user,
+        action="archive.package_downloaded",
+        target=package,
+        details={"file": package.file_name, "sha256": package.sha256},
+    )
+    response = FileResponse(
+        open_file(package.file_name),
+        as_attachment=True,
+        filename=package.download_name,
+        content_type="application/zip",
+    )
+    response["X-Checksum-SHA256"] = package.sha256
+    return response
+
+
+@login_required
+@require_POST
+def package_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    from archive import packages
+
+    package = _package(request, pk)
+    if packages.retry_package(package=package, by=request.user):
+        messages.success(request, _("Paketet byggs igen."))
+    else:
+        messages.info(request, _("Paketet har inte misslyckats; det finns inget att göra om."))
+    return redirect(package)

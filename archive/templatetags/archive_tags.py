@@ -35,3 +35,9 @@ def account_snapshots(account: Any, user: Any, limit: int = 10) -> dict[str, Any
             RequestSnapshotForm(account=account, auto_id="archive_%s") if can_request else None
         ),
     }
+
+
+@register.simple_tag
+def may_build_packages(user: Any) -> bool:
+    """`{% may_build_packages user as x %}`: whether to offer the delivery packages page."""
+    return perms.can(user, "archive.build_package")
