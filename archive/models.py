@@ -242,6 +242,17 @@ class Snapshot(models.Model):
     started_at = models.DateTimeField(_("påbörjad"), null=True, blank=True)
     stored_at = models.DateTimeField(_("lagrad"), null=True, blank=True)
     updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+    # The outbox (issue 9 "Nothing submitted is lost"): a QUEUED row is the request for
+    # work; the message to the broker is only a hint to start now. `published_at`: when a
+    # message for the current attempt was last handed to the broker (None: not yet, or the
+    # broker refused, or a worker took it); `not_before`: the earliest time the next attempt
+    # may start (the retry backoff). archive.services.publish_waiting_snapshots, every
+    # minute, sends what is due and was not sent recently.
+    published_at = models.DateTimeField(_("skickad till kön"), null=True, blank=True)
+    not_before = models.DateTimeField(_("nästa försök tidigast"), null=True, blank=True)
+    # Beaten by the worker while it works on the snapshot; one that stopped beating for
+    # ARCHIVE_HEARTBEAT_TIMEOUT seconds lost its worker and may be taken over.
+    heartbeat_at = models.DateTimeField(_("arbetaren hördes av"), null=True, blank=True)
     # Fixity: the last time verify_archive recomputed the checksum, and what it found.
     verified_at = models.DateTimeField(_("kontrollerad"), null=True, blank=True)
     fixity_ok = models.BooleanField(_("kontrollsumma stämmer"), null=True, blank=True)
@@ -281,12 +292,26 @@ class Snapshot(models.Model):
                 condition=~Q(status="stored") | (~Q(sha256="") & ~Q(file_name="")),
                 name="snapshot_stored_has_file_and_checksum",
             ),
+            # ARC-3, never a second file for one snapshot: the worker reserves the file's
+            # name here before it links the file, so a worker killed after the link leaves
+            # a name the next attempt recognises as its own and adopts.
+            models.UniqueConstraint(
+                fields=["file_name"],
+                condition=~Q(file_name=""),
+                name="snapshot_one_row_per_file",
+            ),
         ]
         indexes = [
             # The list page filters by status and period; the planner by period.
             models.Index(fields=["status", "period"], name="snapshot_status_period_idx"),
             # has_stored_closing_snapshot(account) and the account page's list.
             models.Index(fields=["account", "context", "status"], name="snapshot_account_idx"),
+            # publish_waiting_snapshots: the queued and in-progress rows, every minute.
+            models.Index(
+                fields=["status", "published_at"],
+                name="snapshot_outbox_idx",
+                condition=Q(status__in=["queued", "capturing", "rendering", "validating"]),
+            ),
             # archive.services.queue_missing_timestamps: stored files still without a token.
             models.Index(
                 fields=["timestamp_tried_at"],
@@ -328,6 +353,16 @@ class Snapshot(models.Model):
         return not has_sources
 
     @property
+    def waiting_for_broker(self) -> bool:
+        """Queued, but the broker did not take the message (it was down): the minute's sweep
+        sends it once the broker is back (archive.services.publish_waiting_snapshots)."""
+        return (
+            self.status == self.Status.QUEUED
+            and self.published_at is None
+            and not self.awaiting_upload
+        )
+
+    @property
     def download_name(self) -> str:
         """Return the file's own name, e.g. "Facebook Fritidsfabriken 2018-11-15 periodiskt
         uttag.pdf"."""
@@ -339,7 +374,12 @@ class Snapshot(models.Model):
     def retry(self) -> bool:
         """Put a failed snapshot back in the queue with a fresh attempt budget."""
         updated = Snapshot.objects.filter(pk=self.pk, status=self.Status.FAILED).update(
-            status=self.Status.QUEUED, attempts=0, last_error="", updated_at=timezone.now()
+            status=self.Status.QUEUED,
+            attempts=0,
+            last_error="",
+            not_before=None,
+            published_at=None,
+            updated_at=timezone.now(),
         )
         if updated:
             self.refresh_from_db()

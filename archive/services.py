@@ -8,14 +8,18 @@ transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
-from collections.abc import Iterable
+import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,10 +57,86 @@ def has_stored_closing_snapshot(
 
 
 def _queue(snapshot: Snapshot) -> None:
+    """Send the snapshot to a worker once the transaction commits; never fail the caller.
+
+    Issue 9 "Nothing submitted is lost": the QUEUED row is the outbox. When the broker is
+    down the message is not sent, the row stays unsent (`published_at` None) with its
+    uploads, and publish_waiting_snapshots sends it within a minute or two of the broker's
+    return. `.delay_on_commit` would raise into the request after the commit instead.
+    """
     from archive.tasks import capture_snapshot
 
-    # celery-types does not know Task.delay_on_commit (Celery 5.4+).
-    capture_snapshot.delay_on_commit(snapshot.pk)  # type: ignore[attr-defined]
+    pk = snapshot.pk
+    outbox.publish_on_commit(capture_snapshot, pk, on_published=lambda: _mark_published([pk]))
+
+
+def _mark_published(snapshot_ids: list[int]) -> None:
+    # Only rows still waiting: a worker that already took the message (claim clears the
+    # field) must not make a dead worker's snapshot look recently sent.
+    Snapshot.objects.filter(pk__in=snapshot_ids, status=Snapshot.Status.QUEUED).update(
+        published_at=timezone.now()
+    )
+
+
+IN_PROGRESS = [Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING, Snapshot.Status.VALIDATING]
+
+
+def _silent_before() -> dt.datetime:
+    from django.conf import settings
+
+    return timezone.now() - dt.timedelta(seconds=settings.ARCHIVE_HEARTBEAT_TIMEOUT)
+
+
+def _lost_worker() -> Q:
+    """In progress, but the worker stopped beating (killed, machine gone, pool child lost).
+
+    Its worker beats every ARCHIVE_HEARTBEAT_INTERVAL seconds while it works (_heartbeat);
+    silent for ARCHIVE_HEARTBEAT_TIMEOUT, it is dead and the snapshot may be taken over.
+    Rows from before the heartbeat existed are judged by their last change.
+    """
+    silent = _silent_before()
+    return Q(status__in=IN_PROGRESS) & (
+        Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, updated_at__lt=silent)
+    )
+
+
+def _due() -> Q:
+    """Queued and its retry time (`not_before`) has come."""
+    return Q(status=Snapshot.Status.QUEUED) & (
+        Q(not_before__isnull=True) | Q(not_before__lte=timezone.now())
+    )
+
+
+def publish_waiting_snapshots() -> int:
+    """Send the workers every snapshot that waits and was not sent recently; return how many.
+
+    Every minute (archive.tasks.sweep_snapshots), the outbox's sweep: queued snapshots
+    whose retry time has come and that no broker holds a message for (never sent, the
+    broker was down, or sent longer than ARCHIVE_REPUBLISH_AFTER ago and still waiting), and
+    in-progress ones whose worker stopped beating. A message sent twice does the work once
+    (claim). Snapshots waiting for an upload have nothing to capture and stay.
+    """
+    from django.conf import settings
+
+    from archive.tasks import capture_snapshot
+
+    sent_before = timezone.now() - dt.timedelta(seconds=settings.ARCHIVE_REPUBLISH_AFTER)
+    waiting = (
+        Snapshot.objects.filter(_due() | _lost_worker())
+        .filter(Q(published_at__isnull=True) | Q(published_at__lt=sent_before))
+        .exclude(pk__in=Snapshot.objects.awaiting_upload().values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = [pk for pk in waiting[:SWEEP_LIMIT] if outbox.publish(capture_snapshot, pk)]
+    if sent:
+        Snapshot.objects.filter(pk__in=sent).update(published_at=timezone.now())
+    return len(sent)
+
+
+# Messages one sweep sends at most: a backlog after a long broker outage goes out over a
+# few minutes instead of one burst.
+SWEEP_LIMIT = 500
 
 
 def _save_upload_files(uploads: list[UploadedFile]) -> list[tuple[str, UploadedFile]]:
@@ -219,9 +299,12 @@ def _ask_again(
 def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
     """Make sure every active account has its periodic snapshot for the current period.
 
-    ARC-1 "minst två gånger per år". Creates the missing rows and queues them; also
-    re-queues periodic snapshots of this period still waiting in the queue (a lost message
-    heals the next day). The unique constraint makes a concurrent run harmless.
+    ARC-1 "minst två gånger per år". Creates the missing rows and queues them. It plans the
+    period of the day it runs, so a run missed while beat was down is made up by the next
+    one (beat runs a missed crontab once at start); a half-year that passed without its
+    extract shows in missing_periodic_extracts. Lost messages are the sweep's
+    (publish_waiting_snapshots), not the planner's. The unique constraint makes a
+    concurrent run harmless.
     """
     day = today or timezone.localdate()
     period = period_for(day)
@@ -255,26 +338,6 @@ def plan_periodic_snapshots(*, today: Any = None) -> list[Snapshot]:
         except IntegrityError:
             continue  # another planner run made it first
         created.append(snapshot)
-    # Heal lost messages: snapshots queued long ago, or "in progress" past the hard time
-    # limit (their worker died), are queued again; the claim decides who does them.
-    stale = timezone.now() - dt.timedelta(hours=1)
-    from django.db.models import Q
-
-    from archive.tasks import capture_snapshot
-
-    waiting = Snapshot.objects.filter(
-        Q(status=Snapshot.Status.QUEUED, updated_at__lt=stale)
-        | Q(
-            status__in=[
-                Snapshot.Status.CAPTURING,
-                Snapshot.Status.RENDERING,
-                Snapshot.Status.VALIDATING,
-            ],
-            updated_at__lt=_stale_before(),
-        )
-    ).exclude(account__platform__login_wall=True, sources__isnull=True)
-    for pk in waiting.values_list("pk", flat=True).distinct():
-        capture_snapshot.delay(pk)
     return created
 
 
@@ -388,27 +451,18 @@ class Outcome:
         self.retry_in = retry_in
 
 
-def _stale_before() -> Any:
-    from django.conf import settings
-
-    # A task never runs longer than the hard time limit, so a snapshot still "in progress"
-    # after that has lost its worker (killed, machine gone) and may be taken again.
-    return timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_HARD_TIME_LIMIT)
-
-
 def claim(snapshot_id: int) -> bool:
     """Take a snapshot for work with one conditional UPDATE; False if not ours to do.
 
-    Queued ones are taken; in-progress ones only when their worker must be dead. The
-    attempt counter lives in the row, so the cap holds across workers and restarts.
+    Queued ones are taken; in-progress ones only when their worker stopped beating
+    (_lost_worker): a message the broker delivers again after a pool child was killed is
+    refused while the dead worker's heartbeat is fresh, and the sweep sends it again once
+    it is not. The attempt counter lives in the row, so the cap holds across workers and
+    restarts. The message is spent: `published_at` is cleared for the sweep.
     """
     from django.conf import settings
-    from django.db.models import F, Q
 
-    in_progress = [Snapshot.Status.CAPTURING, Snapshot.Status.RENDERING, Snapshot.Status.VALIDATING]
-    claimable = Q(status=Snapshot.Status.QUEUED) | Q(
-        status__in=in_progress, updated_at__lt=_stale_before()
-    )
+    claimable = Q(status=Snapshot.Status.QUEUED) | _lost_worker()
     now = timezone.now()
     taken = Snapshot.objects.filter(
         claimable, pk=snapshot_id, attempts__lt=settings.ARCHIVE_MAX_ATTEMPTS
@@ -417,6 +471,9 @@ def claim(snapshot_id: int) -> bool:
         attempts=F("attempts") + 1,
         started_at=now,
         updated_at=now,
+        heartbeat_at=now,
+        published_at=None,
+        not_before=None,
         last_error="",
     )
     if taken == 1:
@@ -432,17 +489,55 @@ def claim(snapshot_id: int) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _heartbeat(snapshot_id: int) -> Iterator[None]:
+    """Beat `heartbeat_at` every ARCHIVE_HEARTBEAT_INTERVAL seconds while the block runs.
+
+    A thread, since the slow steps (the browser, rendering, the validator) block the task
+    for longer than the heartbeat timeout. It dies with the process: a killed worker stops
+    beating, and claim() lets the next delivery or the sweep take the snapshot over within
+    ARCHIVE_HEARTBEAT_TIMEOUT seconds instead of the task's hard time limit.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.ARCHIVE_HEARTBEAT_INTERVAL):
+                try:
+                    Snapshot.objects.filter(pk=snapshot_id, status__in=IN_PROGRESS).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    log.warning("Heartbeat of snapshot %s not recorded", snapshot_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{snapshot_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def process_snapshot(snapshot_id: int) -> Outcome:
     """Capture, render, validate and store one snapshot; safe to call twice.
 
     Slow I/O (the browser, fetching, rendering, validating, writing the file) runs outside
     any transaction; only the final bookkeeping is one short transaction. ARC-1: a
     snapshot counts (STORED) only when its PDF/A passed validation and its checksum is
-    recorded.
+    recorded. A file an earlier attempt stored but could not record is adopted, never
+    written twice (_adopt_stored_file). A missing archive share is waited for, without
+    spending an attempt.
     """
     from django.conf import settings
 
     from archive import capture as capturing
+    from archive.storage import ArchiveUnavailable, archive_storage_problem
 
     if not claim(snapshot_id):
         return Outcome(None)
@@ -450,9 +545,21 @@ def process_snapshot(snapshot_id: int) -> Outcome:
         "account__platform", "account__department__parent", "requested_by"
     ).get(pk=snapshot_id)
     try:
-        _check_sources(snapshot)
-        page = capturing.capture_snapshot_page(snapshot)
-        return render_and_store(snapshot, page)
+        with _heartbeat(snapshot.pk):
+            _remove_leftovers(snapshot)
+            if _adopt_stored_file(snapshot):
+                return Outcome(snapshot)
+            problem = archive_storage_problem()
+            if problem:
+                raise ArchiveUnavailable(problem)  # no capture for a file with nowhere to go
+            _check_sources(snapshot)
+            page = capturing.capture_snapshot_page(snapshot)
+            return render_and_store(snapshot, page)
+    except ArchiveUnavailable as exc:
+        return _wait_for_share(snapshot, exc)
+    except _TakenOver:
+        snapshot.refresh_from_db()
+        return Outcome(snapshot)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         # A decompression bomb that Pillow itself refuses is as permanent as one refused
         # by _check_sources: the same file fails the same way every time.
@@ -460,19 +567,91 @@ def process_snapshot(snapshot_id: int) -> Outcome:
         snapshot.refresh_from_db()
         message = f"{type(exc).__name__}: {exc}"[:4000]
         if not permanent and snapshot.attempts < settings.ARCHIVE_MAX_ATTEMPTS:
-            Snapshot.objects.filter(pk=snapshot.pk).update(
-                status=Snapshot.Status.QUEUED, last_error=message, updated_at=timezone.now()
-            )
+            # Retried by the sweep once `not_before` has come, not by a message held back
+            # in the broker (a countdown longer than the visibility timeout is delivered
+            # twice, and one lost with a worker is gone).
             delay = settings.ARCHIVE_RETRY_BACKOFF * 2 ** (snapshot.attempts - 1)
+            Snapshot.objects.filter(pk=snapshot.pk, status__in=IN_PROGRESS).update(
+                status=Snapshot.Status.QUEUED,
+                last_error=message,
+                not_before=timezone.now() + dt.timedelta(seconds=delay),
+                updated_at=timezone.now(),
+            )
             snapshot.refresh_from_db()
             return Outcome(snapshot, retry_in=delay)
-        Snapshot.objects.filter(pk=snapshot.pk).update(
+        Snapshot.objects.filter(pk=snapshot.pk, status__in=IN_PROGRESS).update(
             status=Snapshot.Status.FAILED, last_error=message, updated_at=timezone.now()
         )
         _record_failure(snapshot, "permanent" if permanent else "attempts")
         snapshot.refresh_from_db()
         log.warning("Snapshot %s failed: %s", snapshot.pk, message)
         return Outcome(snapshot)
+
+
+def _wait_for_share(snapshot: Snapshot, exc: OSError) -> Outcome:
+    """The archive share is not there: back to the queue, tried again in a minute or two.
+
+    Issue 9: never failed for it (the attempt is given back: an unmounted share is the
+    operator's to fix, however long it takes) and never stored elsewhere. The reason is
+    on the row for the snapshot's page; /healthz says the same (archive_storage_problem).
+    """
+    from django.conf import settings
+
+    Snapshot.objects.filter(pk=snapshot.pk, status__in=IN_PROGRESS).update(
+        status=Snapshot.Status.QUEUED,
+        attempts=F("attempts") - 1,
+        last_error=str(exc)[:4000],
+        not_before=timezone.now() + dt.timedelta(seconds=settings.ARCHIVE_RETRY_BACKOFF),
+        updated_at=timezone.now(),
+    )
+    log.warning("Snapshot %s waits for the archive share: %s", snapshot.pk, exc)
+    snapshot.refresh_from_db()
+    return Outcome(snapshot, retry_in=settings.ARCHIVE_RETRY_BACKOFF)
+
+
+def _adopt_stored_file(snapshot: Snapshot) -> bool:
+    """Record the file an earlier attempt stored but was stopped before recording; True if
+    there is one.
+
+    The name is reserved on the row before the file is linked (_store_file), with the
+    file's SHA-256: a file under the reserved name with that checksum is this snapshot's,
+    complete (the link is made from a fsynced file), and is recorded instead of capturing
+    again and writing a second file.
+    """
+    from archive.storage import archive_storage, sha256_of
+
+    if not (snapshot.file_name and snapshot.sha256):
+        return False
+    try:
+        if not archive_storage().exists(snapshot.file_name):
+            return False
+        if sha256_of(snapshot.file_name) != snapshot.sha256:
+            return False
+    except OSError:
+        return False  # unreadable: capture again (and the share check decides)
+    with transaction.atomic():
+        if not Snapshot.objects.filter(
+            pk=snapshot.pk, status__in=IN_PROGRESS, file_name=snapshot.file_name
+        ).update(
+            status=Snapshot.Status.STORED,
+            stored_at=timezone.now(),
+            updated_at=timezone.now(),
+            last_error="",
+        ):
+            return False
+        snapshot.refresh_from_db()
+        AuditEvent.record(
+            actor=None,
+            action="archive.snapshot_stored",
+            target=snapshot,
+            details={
+                "file": snapshot.file_name,
+                "sha256": snapshot.sha256,
+                "method": snapshot.method,
+                "adopted": True,
+            },
+        )
+    return True
 
 
 def _check_sources(snapshot: Snapshot) -> None:
@@ -516,7 +695,7 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
     import pikepdf
 
     from archive import capture as capturing
-    from archive.storage import convention_name, save_new
+    from archive.storage import convention_name
     from nykvarn_sm.lib import pdfa
 
     Snapshot.objects.filter(pk=snapshot.pk).update(
@@ -555,19 +734,24 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
         snapshot.refresh_from_db()
         return Outcome(snapshot)
     account = snapshot.account
-    name = save_new(
-        account.department.office.name,
-        convention_name(
+    name = _store_file(
+        snapshot,
+        folder=account.department.office.name,
+        filename=convention_name(
             platform=account.platform.name,
             department=account.department.name,
             day=timezone.localtime(page.captured_at).date(),
             context=snapshot.context_label,
         ),
-        data,
+        data=data,
+        validation=validation,
     )
+    _fault_point("bookkeeping")
     stamping = timestamps.is_enabled()
     with transaction.atomic():
-        Snapshot.objects.filter(pk=snapshot.pk).update(
+        stored = Snapshot.objects.filter(
+            pk=snapshot.pk, status__in=IN_PROGRESS, file_name=name
+        ).update(
             status=Snapshot.Status.STORED,
             file_name=name,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -578,6 +762,8 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
             timestamp_status=Snapshot.TimestampStatus.PENDING if stamping else "",
             **validation,
         )
+        if not stored:
+            return _taken_over(snapshot, name)
         snapshot.refresh_from_db()
         AuditEvent.record(
             actor=None,
@@ -588,6 +774,93 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
         if stamping:
             _queue_timestamp(snapshot)
     return Outcome(snapshot)
+
+
+class _TakenOver(Exception):
+    """Another worker took the snapshot over (this one was silent too long) and finished it."""
+
+
+def _store_file(
+    snapshot: Snapshot, *, folder: str, filename: str, data: bytes, validation: dict[str, Any]
+) -> str:
+    """Store the snapshot's file exactly once under the convention's name; return the name.
+
+    ARC-3 "filnamn" and issue 9: the name is reserved on the row (unique among the rows,
+    with the file's SHA-256 and validation) before the file is linked to it. A worker
+    killed after the link leaves a name the next attempt recognises as its own and adopts
+    (_adopt_stored_file) instead of writing "… (2).pdf"; one killed while writing leaves a
+    temporary file named after the snapshot, which the next attempt removes.
+    """
+    import hashlib
+
+    from archive import storage as files
+
+    fields = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), **validation}
+    tmp = files.write_temp(folder, data, tag=_temp_tag(snapshot))
+    _fault_point("written")
+    try:
+        for name in files.candidate_names(folder, filename):
+            if files.archive_storage().exists(name) or not _reserve_name(snapshot, name, fields):
+                continue  # another snapshot's file, or its reserved name
+            if files.link_final(tmp, name, data):
+                _fault_point("linked")
+                return name
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    raise FileExistsError(filename)  # pragma: no cover - candidate_names raises first
+
+
+def _reserve_name(snapshot: Snapshot, name: str, fields: dict[str, Any]) -> bool:
+    """Reserve `name` for the snapshot's file; False if another snapshot holds it."""
+    try:
+        with transaction.atomic():
+            reserved = Snapshot.objects.filter(pk=snapshot.pk, status__in=IN_PROGRESS).update(
+                file_name=name, updated_at=timezone.now(), **fields
+            )
+    except IntegrityError:
+        return False  # snapshot_one_row_per_file
+    if not reserved:
+        raise _TakenOver
+    return True
+
+
+def _taken_over(snapshot: Snapshot, name: str) -> Outcome:
+    """Another worker finished the snapshot while this one was silent: keep its result.
+
+    When it recorded another file, the one this worker linked is recorded nowhere and is
+    removed (it is this worker's own, never an archived file).
+    """
+    from archive.storage import archive_storage
+
+    snapshot.refresh_from_db()
+    if snapshot.file_name != name:
+        archive_storage().delete(name)
+    return Outcome(snapshot)
+
+
+def _temp_tag(snapshot: Snapshot) -> str:
+    return f"snapshot-{snapshot.pk}"
+
+
+def _remove_leftovers(snapshot: Snapshot) -> None:
+    """Remove the temporary files an earlier, killed attempt for this snapshot left."""
+    from archive.storage import remove_temp_files
+
+    # The share may be away: then the store refuses, and a later attempt cleans up.
+    with contextlib.suppress(OSError):
+        remove_temp_files(snapshot.account.department.office.name, _temp_tag(snapshot))
+
+
+def _fault_point(point: str) -> None:
+    """Kill this worker at `point` when ARCHIVE_FAULT_KILL_AT names it (the fault tests).
+
+    The points of the store path where a crash used to lose or duplicate a file:
+    "written" (temporary file written), "linked" (final name linked, folder not synced),
+    "bookkeeping" (file stored, row not yet STORED). Read nowhere else.
+    """
+    if os.environ.get("ARCHIVE_FAULT_KILL_AT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _record_failure(snapshot: Snapshot, reason: str) -> None:

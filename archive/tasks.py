@@ -12,22 +12,29 @@ from django.conf import settings
 
 
 @shared_task(
-    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=None,  # the cap is ARCHIVE_MAX_ATTEMPTS, counted in the database
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
 )
-def capture_snapshot(self, snapshot_id: int) -> str:  # type: ignore[no-untyped-def]
+def capture_snapshot(snapshot_id: int) -> str:
     """Capture, render, validate and store one snapshot (ARC-1)."""
     from archive.services import process_snapshot
 
+    # A failed attempt is retried by the sweep (sweep_snapshots) once the row's `not_before`
+    # has come (ARCHIVE_RETRY_BACKOFF × 2^(attempt−1) seconds), not by a countdown message
+    # the broker would hold past its visibility timeout or lose with the worker.
     outcome = process_snapshot(snapshot_id)
-    if outcome.retry_in is not None:
-        # Exponential backoff: ARCHIVE_RETRY_BACKOFF × 2^(attempt−1) seconds.
-        raise self.retry(countdown=outcome.retry_in)
     return outcome.snapshot.status if outcome.snapshot else "not-claimed"
+
+
+@shared_task
+def sweep_snapshots() -> int:
+    """Every minute: send the workers the snapshots that wait and were not sent recently
+    (the broker was down, a retry's time has come, or their worker died; issue 9)."""
+    from archive.services import publish_waiting_snapshots
+
+    return publish_waiting_snapshots()
 
 
 @shared_task

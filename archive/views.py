@@ -236,7 +236,7 @@ def office_zip(request: HttpRequest) -> HttpResponseBase:
 def retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     snapshot = _snapshot(request, pk, "archive.retry")
     if services.retry_snapshot(snapshot=snapshot, by=request.user):
-        messages.success(request, _("Uttaget är köat igen."))
+        _queued(request, snapshot, _("Uttaget är köat igen."))
     else:
         messages.info(request, _("Uttaget har inte misslyckats; det finns inget att göra om."))
     return redirect(snapshot)
@@ -259,7 +259,7 @@ def upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(error))
         return redirect(snapshot)
     services.add_uploads(snapshot=snapshot, uploads=form.cleaned_data["files"], by=request.user)
-    messages.success(request, _("Filerna är uppladdade och uttaget är köat."))
+    _queued(request, snapshot, _("Filerna är uppladdade och uttaget är köat."))
     return redirect(snapshot)
 
 
@@ -288,8 +288,24 @@ def request_snapshot(request: AuthenticatedHttpRequest, account_pk: int) -> Http
     except services.PeriodicExtractExists as exists:
         messages.info(request, str(exists))
         return redirect(exists.snapshot)
-    messages.success(request, _("Arkivuttaget är beställt. Det syns i listan när det är klart."))
+    _queued(request, snapshot, _("Arkivuttaget är beställt. Det syns i listan när det är klart."))
     return redirect(snapshot)
+
+
+def _queued(request: HttpRequest, snapshot: Snapshot, done: str) -> None:
+    """Say that the work is queued, or, when the broker did not take it, that it is saved
+    and starts by itself once the queue is back (issue 9; archive.services._queue)."""
+    snapshot.refresh_from_db()
+    if snapshot.waiting_for_broker:
+        messages.warning(
+            request,
+            _(
+                "Beställningen är sparad, men arbetskön svarar inte just nu. Uttaget startar av "
+                "sig självt inom några minuter när kön är tillbaka; du behöver inte göra om det."
+            ),
+        )
+    else:
+        messages.success(request, done)
 
 
 # --- delivery packages for the e-archive (issue 10, FGS Paketstruktur 2.0) -------------------

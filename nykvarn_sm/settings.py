@@ -274,9 +274,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # A message not acknowledged within the visibility timeout is delivered again; it must
-    # be longer than the longest task may run, or a slow task would be started twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_HARD_TIME_LIMIT + 300}
+    # A message not acknowledged within the visibility timeout is delivered again: that is
+    # how the message of a worker killed outright comes back, so minutes, not hours. Every
+    # task claims its row first (a snapshot whose worker still beats, a fixity run that is
+    # not finished, an e-mail already taken), so a delivery of a task that still runs or
+    # waits for its countdown does nothing.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int(
+            "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_HARD_TIME_LIMIT + 300
+        )
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -361,17 +368,13 @@ UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=50_000_000)
 ARCHIVE_VERIFY_TIME_LIMIT = env.int("ARCHIVE_VERIFY_TIME_LIMIT", default=6 * 3600)
 # Snapshots the fixity check reads per database round trip (one SELECT, one UPDATE each).
 ARCHIVE_VERIFY_BATCH_SIZE = env.int("ARCHIVE_VERIFY_BATCH_SIZE", default=500)
-# The kill test (tests/archive/test_kill_worker.py) restarts a worker with short limits; the
-# Redis visibility timeout must stay above the longest task's hard time limit (the fixity
-# check's), whatever it is set to, or Redis hands a running task to a second worker.
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
-        env.int(
-            "CELERY_VISIBILITY_TIMEOUT",
-            default=max(CELERY_TASK_HARD_TIME_LIMIT, ARCHIVE_VERIFY_TIME_LIMIT) + 300,
-        ),
-        max(CELERY_TASK_HARD_TIME_LIMIT, ARCHIVE_VERIFY_TIME_LIMIT) + 1,
-    )
+# Outbox and workers (issue 9): a queued snapshot not handed to the broker, or handed over
+# longer ago than ARCHIVE_REPUBLISH_AFTER seconds and still waiting, is sent again by the
+# minute's sweep; a worker beats every ARCHIVE_HEARTBEAT_INTERVAL seconds while it works,
+# and one silent for ARCHIVE_HEARTBEAT_TIMEOUT seconds is taken for dead.
+ARCHIVE_REPUBLISH_AFTER = env.int("ARCHIVE_REPUBLISH_AFTER", default=600)
+ARCHIVE_HEARTBEAT_INTERVAL = env.float("ARCHIVE_HEARTBEAT_INTERVAL", default=15.0)
+ARCHIVE_HEARTBEAT_TIMEOUT = env.int("ARCHIVE_HEARTBEAT_TIMEOUT", default=120)
 
 # --- moderation -----------------------------------------------------------------------------
 # MOD-5 "Frekvenser och svarstider": answers within this many working days.

@@ -11,6 +11,7 @@ be safe to run twice (claim the row with a conditional UPDATE), which every task
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -32,10 +33,19 @@ def publish(task: Any, *args: Any, **options: Any) -> bool:
     return True
 
 
-def publish_on_commit(task: Any, *args: Any, **options: Any) -> None:
+def publish_on_commit(
+    task: Any, *args: Any, on_published: Callable[[], object] | None = None, **options: Any
+) -> None:
     """Publish `task` after the current transaction commits (at once outside one).
 
     Not `delay_on_commit`: that raises into the request when the broker is down, after the
-    change was committed, which turned a saved request into a 500.
+    change was committed, which turned a saved request into a 500. `on_published` runs
+    once the broker took the message (e.g. to record when it was sent); what it raises is
+    logged, never raised into the caller (the change is committed by then).
     """
-    transaction.on_commit(lambda: publish(task, *args, **options))
+
+    def send() -> None:
+        if publish(task, *args, **options) and on_published is not None:
+            on_published()
+
+    transaction.on_commit(send, robust=True)

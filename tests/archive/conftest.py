@@ -83,6 +83,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 
 
+@pytest.fixture(autouse=True)
+def _quiet_heartbeat(settings):
+    """No heartbeat thread writes during a test's own transaction (it would wait for the
+    test's row locks); tests of the heartbeat and the worker processes set their own."""
+    settings.ARCHIVE_HEARTBEAT_INTERVAL = 3600
+
+
 @pytest.fixture(scope="session")
 def test_site_root(tmp_path_factory) -> Path:
     """The site's files, with a transparent PNG made here."""

@@ -82,11 +82,13 @@ def test_monthly_task_run_twice_checks_once(
     assert FixityCheck.objects.get().finished_at is not None
 
 
-def test_visibility_timeout_is_above_the_longest_task_limit(settings):
+def test_visibility_timeout_is_minutes_and_a_redelivered_check_does_nothing(settings):
+    """Issue 9: the Redis visibility timeout is how a killed worker's message comes back, so
+    it is minutes, not the fixity check's hours; a check still running when its message is
+    delivered again is refused by its claim (claim_fixity_run)."""
     from archive.tasks import verify_archive as task
 
     assert task.time_limit == settings.ARCHIVE_VERIFY_TIME_LIMIT
-    # settings.py computes it for Redis; the rule it follows, for the settings module's value.
     import importlib
     import os
 
@@ -96,15 +98,18 @@ def test_visibility_timeout_is_above_the_longest_task_limit(settings):
         import nykvarn_sm.settings as module
 
         reloaded = importlib.reload(module)
-        assert reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > (
-            reloaded.ARCHIVE_VERIFY_TIME_LIMIT
-        )
+        timeout = reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        assert reloaded.CELERY_TASK_HARD_TIME_LIMIT < timeout <= 30 * 60
     finally:
         if before is None:
             del os.environ["CELERY_BROKER_URL"]
         else:
             os.environ["CELERY_BROKER_URL"] = before
         importlib.reload(module)
+    from archive.services import claim_fixity_run
+
+    assert claim_fixity_run("2026-11", triggered_by="test") is not None
+    assert claim_fixity_run("2026-11", triggered_by="test") is None  # the redelivery
 
 
 # --- files without a record, files replaced with their checksum, batched bookkeeping ---------

@@ -62,10 +62,10 @@ def test_claim_is_once_and_attempts_are_capped(account_a, settings):
     )
     assert services.claim(snapshot.pk) is True
     assert services.claim(snapshot.pk) is False  # a second delivery does nothing
-    # The worker died: once the hard time limit has passed, the row may be taken again.
-    Snapshot.objects.filter(pk=snapshot.pk).update(updated_at=LONG_AGO)
+    # The worker died: once its heartbeat is stale, the row may be taken again.
+    Snapshot.objects.filter(pk=snapshot.pk).update(heartbeat_at=LONG_AGO)
     assert services.claim(snapshot.pk) is True
-    Snapshot.objects.filter(pk=snapshot.pk).update(updated_at=LONG_AGO)
+    Snapshot.objects.filter(pk=snapshot.pk).update(heartbeat_at=LONG_AGO)
     assert services.claim(snapshot.pk) is False
     snapshot.refresh_from_db()
     assert snapshot.status == Snapshot.Status.FAILED and snapshot.attempts == 2
