@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := nykvarn_sm.settings
 
-.PHONY: run test install migrate lint typecheck messages lock bench clean
+.PHONY: run test faults install migrate lint typecheck messages lock bench clean
 
 # Reinstall whenever the lock changes; the stamp file records the last install.
 $(VENV)/.installed: requirements.lock
@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 # Development server, Celery worker and Celery beat on the embedded defaults (SQLite,
 # filesystem broker, files under var/). Ctrl-C stops all three.
 run: install
-	@mkdir -p var
+	@mkdir -p var/archive  # ARCHIVE_ROOT: the product never creates it (the office share)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	@echo ""
@@ -28,8 +28,18 @@ run: install
 	@echo ""
 	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
+# The fault tests (marker `faults`) are left to `make faults`, so that CI runs them once.
 test: install
-	DEBUG=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DEBUG=true $(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
+
+# Faults injected for real (broker down, workers killed with SIGKILL, the archive share
+# missing) against PostgreSQL and Redis: the worker processes share the database.
+FAULTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nykvarn_sm_faults
+FAULTS_BROKER_URL ?= redis://127.0.0.1:6379/14
+faults: install
+	DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(FAULTS_DATABASE_URL)} \
+		CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(FAULTS_BROKER_URL)} \
+		$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
