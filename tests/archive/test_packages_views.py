@@ -265,3 +265,24 @@ def test_command_names_the_gaps_and_builds_with_confirm(account_a, capsys):
     assert "--confirm-gaps" in str(raised.value)
     call_command("package", "--office", office, "--period", period, "--confirm-gaps")
     assert DeliveryPackage.objects.get().status == DeliveryPackage.Status.READY
+
+
+def test_an_account_at_closing_is_packaged_from_the_form(client, archivist, account_a):
+    from registry.models import SocialAccount
+
+    stored_snapshot(account_a, context=Snapshot.Context.BEFORE_CLOSING)
+    SocialAccount.objects.filter(pk=account_a.pk).update(state=SocialAccount.State.CLOSING)
+    client.force_login(archivist)
+    response = _ask(client, account=account_a.pk)
+    assert response.status_code == 302
+    package = DeliveryPackage.objects.get()
+    assert package.scope == DeliveryPackage.Scope.CLOSING
+    assert package.account == account_a
+    assert package.office is None
+
+
+def test_an_active_account_is_not_offered_for_closing(client, archivist, account_a):
+    client.force_login(archivist)
+    response = _ask(client, account=account_a.pk)
+    assert response.status_code == 400
+    assert not DeliveryPackage.objects.exists()
