@@ -466,6 +466,51 @@ def _archive_verify(user: User, obj: Any) -> bool:
     return is_organisation_wide(user) or has_role(user, C.ARCHIVIST)
 
 
+# --- archive: gallring, holds, disposal, search (ARC-4, "Gallra") ------------------------
+
+
+@rule("archive.view_gallring")
+def _archive_view_gallring(user: User, account: Any) -> bool:
+    """An account's thinnings and holds: whoever may see its snapshots."""
+    scope = archive_scope(user)
+    if scope is None or account.department_id in scope:
+        return True
+    return has_role(user, C.OPERATOR) and (
+        account.department_id in user.department_ids or is_account_person(user, account)
+    )
+
+
+@rule("archive.record_thinning")
+def _archive_record_thinning(user: User, account: Any) -> bool:
+    """ARC-4: the people who thin on the platform record it: those running the account,
+    its managers and the communications office (as for asking for a snapshot)."""
+    return _archive_request(user, account)
+
+
+@rule("archive.place_hold")
+def _archive_place_hold(user: User, account: Any) -> bool:
+    """A hold (gallringsstopp) is the archivist's decision: a case, a request for public
+    records or a dispute keeps what it covers."""
+    return has_role(user, C.ARCHIVIST)
+
+
+@rule("archive.release_hold")
+def _archive_release_hold(user: User, hold: Any) -> bool:
+    return has_role(user, C.ARCHIVIST)
+
+
+@rule("archive.dispose")
+def _archive_dispose(user: User, snapshot: Any) -> bool:
+    """Disposal of archived files under a decision is the archivist's act (ARC-4)."""
+    return has_role(user, C.ARCHIVIST)
+
+
+@rule("archive.search")
+def _archive_search(user: User, obj: Any) -> bool:
+    """Search over archived text: whoever browses the archive, within the same scope."""
+    return _archive_browse(user, obj)
+
+
 # --- the admin --------------------------------------------------------------------------
 
 

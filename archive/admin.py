@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdminMixin
-from archive.models import FixityCheck, Snapshot, SnapshotSource
+from archive.models import (
+    Disposal,
+    FixityCheck,
+    GallringDecision,
+    LegalHold,
+    PlatformThinning,
+    Snapshot,
+    SnapshotSource,
+)
 
 
 class SnapshotSourceInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -47,3 +58,56 @@ class FixityCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "files_checked", "triggered_by"]
     list_filter = ["triggered_by"]
     search_fields = ["triggered_by"]
+
+
+# --- gallring (ARC-4, "Gallra") ----------------------------------------------------------------
+
+
+@admin.register(GallringDecision)
+class GallringDecisionAdmin(admin.ModelAdmin):
+    """Gallring decisions are configuration: the communications office enters them from the
+    municipality's document management plan. A decision in use is revoked (revoked_on),
+    never deleted: the thinnings and disposals made under it keep pointing at it."""
+
+    list_display = [
+        "diarienummer",
+        "decided_on",
+        "decided_by",
+        "applies_to",
+        "retention_months",
+        "revoked_on",
+    ]
+    list_filter = ["applies_to"]
+    search_fields = ["diarienummer", "description", "decided_by"]
+    date_hierarchy = "decided_on"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and (obj.thinnings.exists() or obj.disposals.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Holds are placed and released on the account's gallring page (audited)."""
+
+    list_display = ["account", "scope", "reason", "reference", "placed_at", "released_at"]
+    list_filter = ["scope", "reason", ("released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["account__name", "reference", "note"]
+    list_select_related = ["account__platform"]
+
+
+@admin.register(PlatformThinning)
+class PlatformThinningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["account", "starts_on", "ends_on", "decision", "thinned_on", "recorded_by"]
+    list_filter = ["decision"]
+    search_fields = ["account__name", "note"]
+    list_select_related = ["account__platform", "decision", "recorded_by"]
+
+
+@admin.register(Disposal)
+class DisposalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["file_name", "sha256", "size", "decision", "disposed_at", "disposed_by"]
+    list_filter = ["decision"]
+    search_fields = ["file_name", "sha256"]
+    list_select_related = ["decision", "disposed_by"]

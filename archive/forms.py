@@ -6,10 +6,11 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-from archive.models import Snapshot
+from archive.models import GallringDecision, LegalHold, Snapshot
 from nykvarn_sm.lib import formfields
 from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload, image_size
 from registry.models import SocialAccount
@@ -185,6 +186,106 @@ class RequestSnapshotForm(forms.Form):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))  # type: ignore[assignment]
+
+
+# --- gallring, holds, disposal, search (ARC-4, "Gallra") ------------------------------------
+
+
+class ThinningForm(forms.Form):
+    """Record that a period's content was thinned on the platform (ARC-4)."""
+
+    starts_on = formfields.DateField(label=_("Innehåll från"), latest=timezone.localdate)
+    ends_on = formfields.DateField(label=_("Innehåll till och med"), latest=timezone.localdate)
+    decision = formfields.ModelChoiceField(
+        label=_("Gallringsbeslut"), queryset=GallringDecision.objects.none()
+    )
+    thinned_on = formfields.DateField(
+        label=_("Gallrat den"), latest=timezone.localdate, initial=timezone.localdate
+    )
+    note = forms.CharField(label=_("Anteckning"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        decisions = GallringDecision.objects.in_force()
+        platform = decisions.filter(applies_to=GallringDecision.Applies.PLATFORM)
+        cast(forms.ModelChoiceField, self.fields["decision"]).queryset = platform
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("Periodens slut ligger före dess början."))
+        thinned_on = data.get("thinned_on")
+        if ends_on and thinned_on and thinned_on < ends_on:
+            self.add_error("thinned_on", _("Innehåll kan bara gallras efter periodens slut."))
+        return data
+
+
+class HoldForm(forms.Form):
+    """Put a hold (gallringsstopp) on an account, a period of it or some of its records."""
+
+    scope = forms.ChoiceField(label=_("Omfattning"), choices=LegalHold.Scope.choices)
+    starts_on = formfields.DateField(label=_("Från"), required=False)
+    ends_on = formfields.DateField(label=_("Till och med"), required=False)
+    snapshots = formfields.ModelMultipleChoiceField(
+        label=_("Arkivuttag"),
+        queryset=Snapshot.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.ChoiceField(label=_("Skäl"), choices=LegalHold.Reason.choices)
+    reference = forms.CharField(
+        label=_("Diarienummer eller referens"), required=False, max_length=100
+    )
+    note = forms.CharField(
+        label=_("Beskrivning"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Ärendet, begäran eller tvisten som gör att informationen ska finnas kvar."),
+    )
+
+    def __init__(self, *args: Any, account: SocialAccount, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = Snapshot.objects.filter(account=account, status=Snapshot.Status.STORED)
+        field = cast(forms.ModelMultipleChoiceField, self.fields["snapshots"])
+        field.queryset = stored.order_by("-captured_at")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        scope = data.get("scope")
+        if scope == LegalHold.Scope.PERIOD:
+            starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+            if not starts_on and "starts_on" not in self.errors:
+                self.add_error("starts_on", _("Ange periodens första dag."))
+            if not ends_on and "ends_on" not in self.errors:
+                self.add_error("ends_on", _("Ange periodens sista dag."))
+            if starts_on and ends_on and ends_on < starts_on:
+                self.add_error("ends_on", _("Periodens slut ligger före dess början."))
+        if scope == LegalHold.Scope.RECORDS and not data.get("snapshots"):
+            self.add_error("snapshots", _("Välj de arkivuttag som stoppet gäller."))
+        return data
+
+
+class ReleaseHoldForm(forms.Form):
+    note = forms.CharField(label=_("Varför stoppet hävs"), max_length=500)
+
+
+class DisposeForm(forms.Form):
+    """Dispose of one stored file under a decision for archived files."""
+
+    decision = formfields.ModelChoiceField(
+        label=_("Gallringsbeslut"), queryset=GallringDecision.objects.none()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        decisions = GallringDecision.objects.in_force()
+        archive = decisions.filter(applies_to=GallringDecision.Applies.ARCHIVE)
+        cast(forms.ModelChoiceField, self.fields["decision"]).queryset = archive
+
+
+class ArchiveSearchForm(forms.Form):
+    q = forms.CharField(label=_("Sök i arkiverad text"), max_length=200, required=False)
 
 
 class PackageForm(forms.Form):

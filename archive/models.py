@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -92,7 +93,14 @@ def missing_periodic_extracts(
                 accounts.alias(ended=ended)
                 .filter(activated_at__lt=_start_of(end))
                 .filter(Q(ended__isnull=True) | Q(ended__gte=_start_of(start)))
-                .exclude(Exists(periodic.filter(status=Snapshot.Status.STORED)))
+                # A disposed extract was stored before its decision let it go (ARC-4).
+                .exclude(
+                    Exists(
+                        periodic.filter(
+                            status__in=[Snapshot.Status.STORED, Snapshot.Status.DISPOSED]
+                        )
+                    )
+                )
                 .annotate(
                     snapshot_id=Subquery(periodic.values("pk")[:1]),
                     snapshot_status=Subquery(periodic.values("status")[:1]),
@@ -183,6 +191,9 @@ class Snapshot(models.Model):
         VALIDATING = "validating", _("Validerar")
         STORED = "stored", _("Lagrad")
         FAILED = "failed", _("Misslyckad")
+        # The file was disposed of under a gallring decision (archive.gallring); what
+        # remains is its Disposal record. Not "stored": fixity checks skip it.
+        DISPOSED = "disposed", _("Gallrad")
 
     class Method(models.TextChoices):
         BROWSER = "browser", _("webbläsare (Chromium)")
@@ -462,6 +473,324 @@ class FixityCheck(models.Model):
     @property
     def ok(self) -> bool:
         return self.finished_at is not None and not self.problems
+
+
+# --- gallring, legal hold and disposal (ARC-4, the guideline's "Gallra otillåtna
+# inlägg/kommentarer": "får du gallra information på sociala medier efter det att du utfört
+# arkivering") ---------------------------------------------------------------------------------
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """Return the day `months` calendar months after `day` (the 31st becomes the last day)."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class GallringDecisionQuerySet(models.QuerySet["GallringDecision"]):
+    def in_force(self, *, today: dt.date | None = None) -> GallringDecisionQuerySet:
+        """Decisions taken by `today` and not revoked by then."""
+        today = today or timezone.localdate()
+        return self.filter(decided_on__lte=today).filter(
+            Q(revoked_on__isnull=True) | Q(revoked_on__gt=today)
+        )
+
+
+class GallringDecision(models.Model):
+    """A decision to thin (gallringsbeslut): what may go, and after how long.
+
+    Configuration in the admin (the communications office), taken from the municipality's
+    document management plan. Without a decision nothing is thinned or disposed: the
+    default is to keep (ARC-4; REQUIREMENTS "deleting content on a platform counts as
+    gallring and needs a gallring decision").
+    """
+
+    class Applies(models.TextChoices):
+        PLATFORM = "platform", _("innehåll på plattformen (inlägg och kommentarer)")
+        ARCHIVE = "archive", _("arkiverade filer (arkivuttag)")
+
+    diarienummer = models.CharField(_("diarienummer"), max_length=60, unique=True)
+    decided_on = models.DateField(_("beslutsdatum"))
+    decided_by = models.CharField(
+        _("beslutat av"), max_length=200, help_text=_("Till exempel kommunstyrelsen.")
+    )
+    applies_to = models.CharField(_("gäller"), max_length=20, choices=Applies.choices)
+    description = models.TextField(
+        _("vad som får gallras"), help_text=_("Beslutets beskrivning av informationen.")
+    )
+    retention_months = models.PositiveIntegerField(
+        _("gallringsfrist (månader)"),
+        help_text=_(
+            "Hur länge informationen ska finnas kvar innan den får gallras: för innehåll på "
+            "plattformen räknat från periodens slut, för arkivuttag från den dag de lagrades."
+        ),
+    )
+    revoked_on = models.DateField(_("upphävt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registrerat"), default=timezone.now)
+
+    objects = GallringDecisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("gallringsbeslut")
+        verbose_name_plural = _("gallringsbeslut")
+        ordering = ["-decided_on", "diarienummer"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retention_months__lte=1200), name="gallring_retention_at_most_100_years"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.diarienummer} ({self.get_applies_to_display()})"
+
+    def is_in_force(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.decided_on <= today and (self.revoked_on is None or self.revoked_on > today)
+
+    def may_go_on(self, since: dt.date) -> dt.date:
+        """Return the first day information kept since `since` may be thinned."""
+        return months_after(since, self.retention_months)
+
+
+class LegalHoldQuerySet(models.QuerySet["LegalHold"]):
+    def active(self) -> LegalHoldQuerySet:
+        return self.filter(released_at__isnull=True)
+
+
+class LegalHold(models.Model):
+    """A stop to thinning and disposal (gallringsstopp) for a case, a request for public
+    records or a dispute: on an account, on a period of it, or on some of its records.
+
+    While it holds, neither the platform's content it covers may be recorded as thinned
+    nor the archived files it covers be disposed (archive.gallring).
+    """
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("hela kontot")
+        PERIOD = "period", _("en period")
+        RECORDS = "records", _("enskilda arkivuttag")
+
+    class Reason(models.TextChoices):
+        CASE = "case", _("ärende")
+        PUBLIC_RECORDS = "public_records", _("begäran om allmän handling")
+        DISPUTE = "dispute", _("tvist")
+        OTHER = "other", _("annat")
+
+    account = models.ForeignKey(
+        SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT, related_name="holds"
+    )
+    scope = models.CharField(_("omfattning"), max_length=20, choices=Scope.choices)
+    starts_on = models.DateField(_("från"), null=True, blank=True)
+    ends_on = models.DateField(_("till och med"), null=True, blank=True)
+    snapshots = models.ManyToManyField(
+        Snapshot, verbose_name=_("arkivuttag"), blank=True, related_name="holds"
+    )
+    reason = models.CharField(_("skäl"), max_length=20, choices=Reason.choices)
+    reference = models.CharField(_("diarienummer eller referens"), max_length=100, blank=True)
+    note = models.TextField(_("beskrivning"), max_length=2000)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("beslutat av"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("gäller från"), default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("hävt av"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(_("hävt"), null=True, blank=True)
+    release_note = models.CharField(_("varför det hävdes"), max_length=500, blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("gallringsstopp")
+        verbose_name_plural = _("gallringsstopp")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(scope="period")
+                | (
+                    Q(starts_on__isnull=False)
+                    & Q(ends_on__isnull=False)
+                    & Q(ends_on__gte=F("starts_on"))
+                ),
+                name="hold_period_has_bounds",
+            ),
+        ]
+        indexes = [
+            # archive.gallring: the active holds of an account, asked before every thinning
+            # and disposal.
+            models.Index(
+                fields=["account"], name="hold_active_idx", condition=Q(released_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.reference or self.get_reason_display()
+        return f"{self.account} – {label}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+    def covers_period(self, starts_on: dt.date, ends_on: dt.date, held: list[Snapshot]) -> bool:
+        """Whether the hold stops thinning the platform's content of [starts_on, ends_on].
+
+        `held`: the hold's snapshots (prefetched). A record is evidence of what the page
+        showed when it was captured, so a hold on records stops thinning content from
+        before their capture: what they show must stay checkable on the platform too.
+        """
+        if not self.is_active:
+            return False
+        if self.scope == self.Scope.ACCOUNT:
+            return True
+        if self.scope == self.Scope.PERIOD:
+            assert self.starts_on is not None and self.ends_on is not None
+            return starts_on <= self.ends_on and self.starts_on <= ends_on
+        return any(
+            s.captured_at is not None and starts_on <= timezone.localdate(s.captured_at)
+            for s in held
+        )
+
+    def covers_snapshot(self, snapshot: Snapshot, held_ids: set[int]) -> bool:
+        """Whether the hold stops disposing of the snapshot's file.
+
+        A hold on a period keeps every capture taken on or after its first day: a later
+        capture can still show the period's posts and comments.
+        """
+        if not self.is_active or snapshot.account_id != self.account_id:
+            return False
+        if self.scope == self.Scope.ACCOUNT:
+            return True
+        if self.scope == self.Scope.PERIOD:
+            assert self.starts_on is not None
+            captured = snapshot.captured_at or snapshot.created_at
+            return timezone.localdate(captured) >= self.starts_on
+        return snapshot.pk in held_ids
+
+
+class PlatformThinning(models.Model):
+    """A record that content of a period was thinned on the platform (ARC-4).
+
+    Made only when a stored, validated snapshot captured after the period covers it, under
+    a decision for the platform's content whose time has come, and with no hold on it.
+    """
+
+    account = models.ForeignKey(
+        SocialAccount, verbose_name=_("konto"), on_delete=models.PROTECT, related_name="thinnings"
+    )
+    starts_on = models.DateField(_("innehåll från"))
+    ends_on = models.DateField(_("innehåll till och med"))
+    decision = models.ForeignKey(
+        GallringDecision,
+        verbose_name=_("gallringsbeslut"),
+        on_delete=models.PROTECT,
+        related_name="thinnings",
+    )
+    # The archiving that made the thinning allowed ("efter det att du utfört arkivering").
+    covered_by = models.ForeignKey(
+        Snapshot, verbose_name=_("arkiverat i"), on_delete=models.PROTECT, related_name="+"
+    )
+    thinned_on = models.DateField(_("gallrat den"))
+    note = models.CharField(_("anteckning"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gallrat av"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("registrerat"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("gallring på plattformen")
+        verbose_name_plural = _("gallringar på plattformen")
+        ordering = ["-ends_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="thinning_period_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.starts_on}–{self.ends_on}"
+
+
+class Disposal(models.Model):
+    """What remains of an archived file disposed of under a decision: its name, checksum,
+    size, the decision and who did it (ARC-4, "Gallra"). The file itself is gone."""
+
+    snapshot = models.OneToOneField(
+        Snapshot, verbose_name=_("arkivuttag"), on_delete=models.PROTECT, related_name="disposal"
+    )
+    decision = models.ForeignKey(
+        GallringDecision,
+        verbose_name=_("gallringsbeslut"),
+        on_delete=models.PROTECT,
+        related_name="disposals",
+    )
+    file_name = models.CharField(_("fil"), max_length=500)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("storlek (byte)"), null=True, blank=True)
+    # The uploaded screenshots the file was made from, disposed of with it.
+    source_files = models.JSONField(_("underlag"), default=list, blank=True)
+    disposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gallrat av"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    disposed_at = models.DateTimeField(_("gallrat"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("gallrad fil")
+        verbose_name_plural = _("gallrade filer")
+        ordering = ["-disposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+# --- search over archived text --------------------------------------------------------------
+
+
+class ArchivedText(models.Model):
+    """The text of one stored file (the page's text, or the OCR layer of uploaded
+    screenshots), kept for search (archive.search).
+
+    `folded`: the text casefolded, for SQLite's search (its LIKE folds only ASCII, so "Ö"
+    would not find "ö"); `search_vector`: PostgreSQL's tsvector with the Swedish
+    configuration (stemming), filled by archive.search.index_snapshot and searched through
+    the GIN index that migration 0008 creates on PostgreSQL only.
+    """
+
+    snapshot = models.OneToOneField(
+        Snapshot,
+        verbose_name=_("arkivuttag"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="text",
+    )
+    # The file the text was read from: a snapshot stored again is read again.
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    text = models.TextField(_("text"), blank=True)
+    folded = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True, blank=True)
+    indexed_at = models.DateTimeField(_("indexerad"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("arkiverad text")
+        verbose_name_plural = _("arkiverade texter")
+
+    def __str__(self) -> str:
+        return str(self.snapshot_id)
 
 
 class DeliveryPackageQuerySet(models.QuerySet["DeliveryPackage"]):

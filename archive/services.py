@@ -696,6 +696,7 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
 
     from archive import capture as capturing
     from archive.storage import convention_name
+    from archive.tasks import index_archived_text
     from nykvarn_sm.lib import pdfa
 
     Snapshot.objects.filter(pk=snapshot.pk).update(
@@ -773,6 +774,7 @@ def render_and_store(snapshot: Snapshot, page: Any) -> Outcome:
         )
         if stamping:
             _queue_timestamp(snapshot)
+        outbox.publish_on_commit(index_archived_text, snapshot.pk)  # archive.search
     return Outcome(snapshot)
 
 

@@ -103,6 +103,27 @@ def timestamp_sweep() -> int:
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
 )
+def index_archived_text(snapshot_id: int) -> bool:
+    """Read one stored file's text into the search table (archive.search); safe twice."""
+    from archive.search import index_snapshot
+
+    return index_snapshot(snapshot_id) is not None
+
+
+@shared_task
+def index_archived_texts() -> int:
+    """Hourly: queue the stored files whose text is not yet searchable."""
+    from archive.search import queue_unindexed
+
+    return queue_unindexed()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_HARD_TIME_LIMIT,
+)
 def build_package(package_id: int) -> str:
     """Build and store one delivery package for the e-archive (issue 10, FGS 2.0 SIP)."""
     from archive.packages import process_package

@@ -24,9 +24,26 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import permissions as perms
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Department
-from archive import services
-from archive.forms import RequestSnapshotForm, SnapshotFilterForm, UploadForm
-from archive.models import FixityCheck, Snapshot, missing_periodic_extracts
+from archive import gallring, services
+from archive import search as archive_search
+from archive.forms import (
+    ArchiveSearchForm,
+    DisposeForm,
+    HoldForm,
+    ReleaseHoldForm,
+    RequestSnapshotForm,
+    SnapshotFilterForm,
+    ThinningForm,
+    UploadForm,
+)
+from archive.models import (
+    Disposal,
+    FixityCheck,
+    GallringDecision,
+    LegalHold,
+    Snapshot,
+    missing_periodic_extracts,
+)
 from archive.storage import archive_storage, clean_part, iter_chunks
 from nykvarn_sm.lib import timestamps
 from nykvarn_sm.lib.querystring import id_param
@@ -81,6 +98,7 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
             "any_running": any(s.in_progress and not s.awaiting_upload for s in rows),
             "last_check": FixityCheck.objects.first(),
             "missing_count": _missing(request).count(),
+            "can_dispose": perms.can(request.user, "archive.dispose"),
         },
     )
 
@@ -306,6 +324,202 @@ def _queued(request: HttpRequest, snapshot: Snapshot, done: str) -> None:
         )
     else:
         messages.success(request, done)
+
+
+# --- gallring, holds and disposal (ARC-4, the guideline's "Gallra") -------------------------
+
+
+def _account(request: HttpRequest, account_pk: int, action: str) -> SocialAccount:
+    account = get_object_or_404(
+        SocialAccount.objects.select_related("platform", "department"), pk=account_pk
+    )
+    perms.require(request.user, action, account, view_action="archive.view_gallring")
+    return account
+
+
+def _render_gallring(
+    request: HttpRequest,
+    account: SocialAccount,
+    *,
+    thinning_form: ThinningForm | None = None,
+    hold_form: HoldForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    can_thin = perms.can(user, "archive.record_thinning", account)
+    can_hold = perms.can(user, "archive.place_hold", account)
+    latest = (
+        Snapshot.objects.stored()
+        .filter(account=account, validation_passed=True)
+        .exclude(fixity_ok=False)
+        .order_by("-captured_at")
+        .first()
+    )
+    return render(
+        request,
+        "archive/account_gallring.html",
+        {
+            "account": account,
+            "latest": latest,
+            **gallring.summary(account),
+            "thinning_form": thinning_form or (ThinningForm() if can_thin else None),
+            "hold_form": hold_form or (HoldForm(account=account) if can_hold else None),
+            "can_release": perms.can(user, "archive.release_hold", None),
+            "release_form": ReleaseHoldForm(),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def account_gallring(request: HttpRequest, account_pk: int) -> HttpResponse:
+    """An account's thinnings on the platform, its holds and its disposed files (ARC-4)."""
+    account = _account(request, account_pk, "archive.view_gallring")
+    return _render_gallring(request, account)
+
+
+@login_required
+@require_POST
+def record_thinning(request: AuthenticatedHttpRequest, account_pk: int) -> HttpResponse:
+    """ARC-4: record that a period's content was thinned on the platform, only after it was
+    archived ("efter det att du utfört arkivering")."""
+    account = _account(request, account_pk, "archive.record_thinning")
+    form = ThinningForm(request.POST)
+    if not form.is_valid():
+        return _render_gallring(request, account, thinning_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        gallring.record_thinning(
+            account=account,
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            decision=data["decision"],
+            thinned_on=data["thinned_on"],
+            note=data["note"],
+            by=request.user,
+        )
+    except gallring.GallringRefused as refused:
+        form.add_error(None, str(refused))
+        return _render_gallring(request, account, thinning_form=form, status=409)
+    messages.success(request, _("Gallringen är registrerad."))
+    return redirect("archive:account_gallring", account.pk)
+
+
+@login_required
+@require_POST
+def place_hold(request: AuthenticatedHttpRequest, account_pk: int) -> HttpResponse:
+    """Put a hold (gallringsstopp) on the account, a period of it or some of its records."""
+    account = _account(request, account_pk, "archive.place_hold")
+    form = HoldForm(request.POST, account=account)
+    if not form.is_valid():
+        return _render_gallring(request, account, hold_form=form, status=400)
+    data = form.cleaned_data
+    gallring.place_hold(
+        account=account,
+        scope=data["scope"],
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        snapshots=list(data["snapshots"]),
+        reason=data["reason"],
+        reference=data["reference"],
+        note=data["note"],
+        by=request.user,
+    )
+    messages.success(request, _("Gallringsstoppet gäller från nu."))
+    return redirect("archive:account_gallring", account.pk)
+
+
+@login_required
+@require_POST
+def release_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    hold = get_object_or_404(LegalHold.objects.select_related("account"), pk=pk)
+    if not perms.can(request.user, "archive.view_gallring", hold.account):
+        raise Http404
+    perms.require(request.user, "archive.release_hold", hold)
+    form = ReleaseHoldForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Skriv varför stoppet hävs."))
+    elif gallring.release_hold(hold=hold, note=form.cleaned_data["note"], by=request.user):
+        messages.success(request, _("Gallringsstoppet är hävt."))
+    else:
+        messages.info(request, _("Gallringsstoppet var redan hävt."))
+    return redirect("archive:account_gallring", hold.account_id)
+
+
+@never_cache
+@login_required
+@require_GET
+def gallring_overview(request: HttpRequest) -> HttpResponse:
+    """The archivist's page: decisions, holds in force, files due for disposal, disposals."""
+    perms.require(request.user, "archive.dispose")
+    return render(
+        request,
+        "archive/gallring.html",
+        {
+            "decisions": list(GallringDecision.objects.all()),
+            "holds": list(
+                LegalHold.objects.active().select_related(
+                    "account__platform", "account__department", "placed_by"
+                )
+            ),
+            "due": gallring.due_for_disposal(),
+            "disposals": list(
+                Disposal.objects.select_related(
+                    "decision", "disposed_by", "snapshot__account__platform"
+                )[:50]
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def dispose(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Dispose of a stored file under a decision whose time has passed (ARC-4)."""
+    snapshot = _snapshot(request, pk, "archive.dispose")
+    form = DisposeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Välj ett gällande gallringsbeslut för arkiverade filer."))
+        return redirect("archive:gallring")
+    try:
+        gallring.dispose_snapshot(
+            snapshot=snapshot, decision=form.cleaned_data["decision"], by=request.user
+        )
+    except gallring.GallringRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("archive:gallring")
+    messages.success(request, _("Filen %(name)s är gallrad.") % {"name": snapshot.download_name})
+    return redirect(snapshot)
+
+
+# --- search over archived text ---------------------------------------------------------------
+
+SEARCH_PAGE_SIZE = 20
+
+
+@never_cache
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Search the text of the stored files (pages and OCR) the user may see in the archive."""
+    perms.require(request.user, "archive.search")
+    form = ArchiveSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(archive_search.search(request.user, query), SEARCH_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "archive/search.html",
+        {
+            "form": form,
+            "query": query,
+            "page": page,
+            "hits": archive_search.hits(list(page.object_list), query),
+        },
+    )
 
 
 # --- delivery packages for the e-archive (issue 10, FGS Paketstruktur 2.0) -------------------

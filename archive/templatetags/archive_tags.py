@@ -31,6 +31,7 @@ def account_snapshots(account: Any, user: Any, limit: int = 10) -> dict[str, Any
     return {
         "account": account,
         "snapshots": visible,
+        "can_view_gallring": perms.can(user, "archive.view_gallring", account),
         "form": (
             RequestSnapshotForm(account=account, auto_id="archive_%s") if can_request else None
         ),
