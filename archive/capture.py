@@ -2,22 +2,28 @@
 
 Three ways in, one way out:
 - a real browser: Playwright driving Debian's Chromium (settings.ARCHIVE_CHROMIUM_PATH;
-  never a downloaded browser): wait for load, network quiet and a settle delay so that
-  content added by scripts is there, hide cookie banners, take a full-page screenshot
-  (the layout) and the visible text with its links (the content);
+  never a downloaded browser; colour emoji from Debian's fonts-noto-color-emoji): wait
+  for load, network quiet and a settle delay so that content added by scripts is there,
+  remove cookie and consent dialogs, take a full-page screenshot (the layout) and the
+  visible text with its links (the content);
 - the fallback when no browser is installed: fetch the HTML through safe_fetch and render
   it with WeasyPrint, scripts removed;
-- uploads, for pages behind a login wall: screenshots (PNG, JPEG) or a PDF print.
+- uploads, for pages behind a login wall: screenshots (PNG, JPEG) or a PDF print, given
+  a text layer by OCR so that their words can be found.
 Each becomes the same PDF/A: a cover page, the layout across as many A4 pages as it
-needs, then the text. Nothing here runs inside a database transaction.
+needs, then the text. The cover says what was removed before the screenshot, where a
+long page was cut, and whether an upload got its text layer. Nothing here runs inside a
+database transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -55,18 +61,78 @@ BROWSER_ARGS = [
     "NetworkTimeServiceQuerying,CertificateTransparencyComponentUpdater,"
     "PrivacySandboxAttestationsComponent",
 ]
-# Common consent banners, hidden on every platform; platforms add their own selectors.
-DEFAULT_COOKIE_SELECTORS = [
-    "#onetrust-banner-sdk",
-    "#onetrust-consent-sdk",
-    "#CybotCookiebotDialog",
-    "#cookie-banner",
-    ".cookie-banner",
-    "#cookieConsent",
-    ".cc-window",
-    "[aria-label*='cookie' i][role='dialog']",
-    "[id*='cookie-consent' i]",
-]
+# The consent managers' containers, removed on every page; platforms add their own.
+CONSENT_SELECTORS_FILE = Path(__file__).with_name("consent_selectors.txt")
+# Removes, before the screenshot, what the selectors match and, on pages no selector
+# knows, fixed or sticky boxes that hold consent wording (a topic word and an answer
+# word, Swedish or English) and cover a large part of the viewport (a tenth of it, or
+# its whole width: a bar across the foot of the page); once a dialog has gone, a fixed
+# box without text over most of the viewport (its dimmed backdrop) goes too. Scrolling
+# that the dialog locked (overflow hidden, a fixed body) is restored, so that the
+# full-page screenshot has the whole page. Returns [kind, label] for what was visible.
+REMOVE_CONSENT_JS = r"""
+(selectors) => {
+  const removed = [];
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const topic = /cookie|kakor|samtycke|consent/i;
+  const answer = /godkänn|acceptera|accept|tillåt|allow|neka|avböj|reject|decline|ok/i;
+  const label = (el) => {
+    if (el.id) return "#" + el.id;
+    const classes = Array.from(el.classList).slice(0, 2).map((c) => "." + c).join("");
+    return el.tagName.toLowerCase() + classes;
+  };
+  const visible = (el) => {
+    const style = getComputedStyle(el);
+    return el.getClientRects().length > 0 && style.visibility !== "hidden"
+      && style.display !== "none";
+  };
+  const share = (el) => {
+    const r = el.getBoundingClientRect();
+    const w = Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0));
+    const h = Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0));
+    return {area: (w * h) / (vw * vh), width: w / vw};
+  };
+  const fixed = (el) => ["fixed", "sticky"].includes(getComputedStyle(el).position);
+  const take = (el, kind) => {
+    if (visible(el)) removed.push([kind, label(el)]);
+    el.remove();
+  };
+  for (const selector of selectors) {
+    let found = [];
+    try { found = document.querySelectorAll(selector); } catch (e) { continue; }
+    for (const el of found) if (el.isConnected) take(el, "selector");
+  }
+  for (const el of document.body ? document.body.querySelectorAll("*") : []) {
+    if (!el.isConnected || !fixed(el) || !visible(el)) continue;
+    const text = el.innerText || "";
+    const s = share(el);
+    if (topic.test(text) && answer.test(text) && (s.area >= 0.1 || s.width >= 0.9)) {
+      take(el, "overlay");
+    }
+  }
+  if (removed.length) {
+    for (const el of document.body.querySelectorAll("*")) {
+      if (el.isConnected && fixed(el) && visible(el) && !(el.innerText || "").trim()
+          && !el.querySelector("img, video, canvas, svg, iframe") && share(el).area >= 0.5) {
+        take(el, "backdrop");
+      }
+    }
+  }
+  for (const el of [document.documentElement, document.body]) {
+    if (!el) continue;
+    el.style.setProperty("overflow", "visible", "important");
+    if (getComputedStyle(el).position === "fixed") {
+      el.style.setProperty("position", "static", "important");
+    }
+  }
+  return removed;
+}
+"""
+REMOVED_LABELS = {
+    "selector": "cookie-ruta ({})",
+    "overlay": "cookie-ruta ({}, fast ruta med samtyckestext)",
+    "backdrop": "bakgrund bakom cookie-rutan ({})",
+}
 # Pixels of screenshot per A4 page: 180 mm wide content, 267 mm high.
 A4_RATIO = 267 / 180
 
@@ -92,6 +158,17 @@ class Capture:
     html: str = ""  # fallback: the page itself, scripts removed
     pdfs: list[bytes] = field(default_factory=list)  # uploaded prints
     raw_sha256: str = ""
+    removed: list[str] = field(default_factory=list)  # what went before the screenshot
+    page_height: int = 0  # the page's full height in pixels (browser)
+    cut_at: int | None = None  # where the screenshot stopped (ARCHIVE_MAX_PAGE_HEIGHT)
+
+
+@functools.lru_cache(maxsize=1)
+def consent_selectors() -> list[str]:
+    """Return the consent managers' container selectors (archive/consent_selectors.txt)."""
+    lines = CONSENT_SELECTORS_FILE.read_text("utf-8").splitlines()
+    selectors = [line.strip() for line in lines]
+    return list(dict.fromkeys(s for s in selectors if s and not s.startswith("!")))
 
 
 # --- the browser -----------------------------------------------------------------------------
@@ -160,16 +237,20 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
                     # Scripts that fetched more during the settle delay (a feed loading
                     # its next posts) get the network quiet again before the screenshot.
                     network.wait_quiet(page, cap_seconds=min(timeout_ms / 1000, 10.0))
-                selectors = [*DEFAULT_COOKIE_SELECTORS, *cookie_selectors]
+                selectors = list(dict.fromkeys([*consent_selectors(), *cookie_selectors]))
+                removed = page.evaluate(REMOVE_CONSENT_JS, selectors)
+                # A dialog added again by a script after the removal stays hidden. One
+                # rule per selector: one invalid selector would void a whole list.
                 page.add_style_tag(
-                    content=",".join(selectors) + "{display:none !important}"
-                    " html,body{overflow:visible !important}"
+                    content="".join(f"{s}{{display:none !important}}" for s in selectors)
                 )
-                height = page.evaluate(
-                    "Math.max(document.body ? document.body.scrollHeight : 0,"
-                    " document.documentElement.scrollHeight)"
+                height = int(
+                    page.evaluate(
+                        "Math.max(document.body ? document.body.scrollHeight : 0,"
+                        " document.documentElement.scrollHeight)"
+                    )
                 )
-                clip_height = max(1, min(int(height), settings.ARCHIVE_MAX_PAGE_HEIGHT))
+                clip_height = max(1, min(height, settings.ARCHIVE_MAX_PAGE_HEIGHT))
                 screenshot = page.screenshot(
                     full_page=True,
                     type="png",
@@ -207,6 +288,11 @@ def capture_with_browser(url: str, *, cookie_selectors: list[str]) -> Capture:
         text=text,
         links=[(t[:200], h) for t, h in links if h.startswith(("http://", "https://"))][:500],
         raw_sha256=hashlib.sha256(screenshot).hexdigest(),
+        removed=list(
+            dict.fromkeys(REMOVED_LABELS[kind].format(name[:120]) for kind, name in removed)
+        )[:20],
+        page_height=height,
+        cut_at=clip_height if clip_height < height else None,
     )
 
 
@@ -243,7 +329,11 @@ class _NetworkWatch:
 
 
 def _layout_strips(image_bytes: bytes) -> list[bytes]:
-    """Cut a full-page screenshot into A4-high strips, flattened, as JPEG (no alpha)."""
+    """Cut a full-page screenshot into A4-high strips, flattened, as JPEG (no alpha).
+
+    The strips are of even height (at most one A4 page each), so that a long page never
+    ends with a page holding a few pixels of it.
+    """
     from PIL import Image
 
     image = Image.open(io.BytesIO(image_bytes))
@@ -253,10 +343,10 @@ def _layout_strips(image_bytes: bytes) -> list[bytes]:
         flat = Image.new("RGB", image.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         image = flat  # type: ignore[assignment]  # an opaque copy replaces the opened file
-    strip_height = int(image.width * A4_RATIO)
+    count = max(1, math.ceil(image.height / int(image.width * A4_RATIO)))
     strips = []
-    for top in range(0, image.height, strip_height):
-        box = (0, top, image.width, min(image.height, top + strip_height))
+    for n in range(count):
+        box = (0, image.height * n // count, image.width, image.height * (n + 1) // count)
         out = io.BytesIO()
         image.crop(box).save(out, format="JPEG", quality=90, subsampling=0)
         strips.append(out.getvalue())
@@ -374,7 +464,31 @@ def document_title(snapshot: Any, capture: Capture) -> str:
 
 
 def build_pdf(snapshot: Any, capture: Capture) -> bytes:
-    """Render the cover page, the layout and the text as one PDF/A."""
+    """Render the cover page, the layout and the text as one PDF/A.
+
+    Uploads get a text layer by OCR, so that the words of a login-walled page can be
+    found; when OCR is not installed or fails, the file is made without one and its
+    cover says so.
+    """
+    if capture.method != "upload":
+        return _assemble(snapshot, capture, text_layer="", ocr=False)
+    reason = pdfa.ocr_unavailable_reason()
+    if reason:
+        return _assemble(
+            snapshot, capture, text_layer=f"Inget textlager gjordes: {reason}.", ocr=False
+        )
+    made = (
+        f"Sökbart textlager gjort med OCR ({pdfa.ocr_version()}, Tesseract, språk "
+        f"{pdfa.OCR_LANGUAGES}); texten är maskinläst och kan innehålla fel."
+    )
+    try:
+        return _assemble(snapshot, capture, text_layer=made, ocr=True)
+    except pdfa.OCRError as exc:
+        log.warning("No text layer for snapshot %s: %s", snapshot.pk, exc)
+        return _assemble(snapshot, capture, text_layer=f"Inget textlager gjordes: {exc}", ocr=False)
+
+
+def _assemble(snapshot: Any, capture: Capture, *, text_layer: str, ocr: bool) -> bytes:
     import base64
 
     account = snapshot.account
@@ -405,6 +519,7 @@ def build_pdf(snapshot: Any, capture: Capture) -> bytes:
                 "requested_by": requested_by,
                 "software": pdfa.software_version(),
                 "variant": pdfa.variant().upper(),
+                "text_layer": text_layer,
                 "images": [
                     "data:image/jpeg;base64," + base64.b64encode(i).decode("ascii")
                     for i in capture.images
@@ -421,4 +536,5 @@ def build_pdf(snapshot: Any, capture: Capture) -> bytes:
         author=author,
         subject=f"{account.platform.name} {account.name} {account.url}",
         append_pdfs=capture.pdfs,
+        ocr=ocr,
     )

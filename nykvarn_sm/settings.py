@@ -338,6 +338,11 @@ ARCHIVE_NAVIGATION_TIMEOUT = env.int("ARCHIVE_NAVIGATION_TIMEOUT", default=45)
 ARCHIVE_VIEWPORT_WIDTH = env.int("ARCHIVE_VIEWPORT_WIDTH", default=1280)
 # Longer pages are cut at this height (pixels) so that one snapshot stays a sane size.
 ARCHIVE_MAX_PAGE_HEIGHT = env.int("ARCHIVE_MAX_PAGE_HEIGHT", default=30000)
+# Uploaded screenshots get a text layer by OCR (Debian: ocrmypdf, tesseract-ocr-swe), run as
+# this command within this many seconds (below the task's hard time limit); without it they
+# are stored without one and the cover says so.
+ARCHIVE_OCR_COMMAND = env.str("ARCHIVE_OCR_COMMAND", default="ocrmypdf")
+ARCHIVE_OCR_TIMEOUT = env.int("ARCHIVE_OCR_TIMEOUT", default=300)
 # Attempts before a snapshot is marked failed (kept in the database), and the first retry
 # delay in seconds, doubled each time.
 ARCHIVE_MAX_ATTEMPTS = env.int("ARCHIVE_MAX_ATTEMPTS", default=4)

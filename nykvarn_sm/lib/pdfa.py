@@ -20,6 +20,10 @@ What PDF/A asks of the writer, and where it is done here:
 
 `validate_pdfa` checks the structure with pikepdf always, and runs Apache PDFBox
 Preflight (Debian: libpdfbox2-java) when Java and its jars are present.
+
+Pages that are only pictures (uploaded screenshots) can be given an invisible text layer
+by OCR (`add_text_layer`: Debian's ocrmypdf with Tesseract's Swedish data) before the
+PDF/A step, so that their words can be found and the file is still finished here.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ import datetime as dt
 import functools
 import io
 import logging
+import os
 import re
 import shutil
-import subprocess  # noqa: S404 - runs the fixed java command line, never a shell
+import signal
+import subprocess  # noqa: S404 - runs fixed command lines (java, ocrmypdf), never a shell
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -132,6 +138,10 @@ def printable(text: str) -> str:
 
     Emoji sequences lose their joiners and variation selectors (invisible anyway) and
     each emoji becomes e.g. "[emoji: RED HEART]": readable and searchable in the PDF/A.
+
+    A symbol an archive font draws is asked for in text presentation (U+FE0E): Pango
+    otherwise prefers a colour emoji font for it (fonts-noto-color-emoji, installed for
+    the capture browser), and its bitmap glyphs are no PDF/A-1 font.
     """
     covered = covered_codepoints()
     if not covered:
@@ -139,9 +149,13 @@ def printable(text: str) -> str:
     out: list[str] = []
     for char in text:
         point = ord(char)
+        if char in "\ufe0e\ufe0f":
+            continue  # the presentation is chosen here
         if point in covered or char in "\n\r\t " or unicodedata.category(char) in ("Cc",):
             out.append(char)
-        elif char in "\u200d\ufe0e\ufe0f" or 0x1F3FB <= point <= 0x1F3FF:
+            if point >= 0x2000 and unicodedata.category(char) == "So":
+                out.append("\ufe0e")
+        elif char == "\u200d" or 0x1F3FB <= point <= 0x1F3FF:
             continue  # joiners, variation selectors, skin tones: part of the emoji before
         elif unicodedata.category(char) in ("Mn", "Me", "Cf", "Zs", "Zl", "Zp"):
             out.append(char if unicodedata.category(char).startswith("Z") else "")
@@ -384,6 +398,7 @@ def render_pdfa_parts(
     subject: str = "",
     append_pdfs: list[bytes] | None = None,
     footer: str | None = PAGE_FOOTER,
+    ocr: bool = False,
 ) -> bytes:
     """Render several HTML documents (html, base_url) one after the other as one PDF/A.
 
@@ -395,6 +410,9 @@ def render_pdfa_parts(
     with the title at the left: a part's own CSS page counters count only that part's
     pages, and appended prints have none, so the numbers are put on after assembly.
     None leaves the pages as the parts drew them.
+
+    `ocr` gives pages without text (screenshots, scanned prints) a text layer before the
+    footers are drawn (`add_text_layer`); it raises OCRError when that fails.
     """
     import weasyprint
 
@@ -418,6 +436,7 @@ def render_pdfa_parts(
         conformance=conformance,
         append_pdfs=append_pdfs or [],
         footer=footer,
+        ocr=ocr,
     )
 
 
@@ -475,18 +494,30 @@ def _finish(
     conformance: str,
     append_pdfs: list[bytes],
     footer: str | None = None,
+    ocr: bool = False,
 ) -> bytes:
-    """Append pages, number them, remove transparency (PDF/A-1), write metadata."""
+    """Append pages, add a text layer, number them, remove transparency (PDF/A-1), write
+    metadata."""
     import pikepdf
     import weasyprint
 
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     producer = f"WeasyPrint {weasyprint.__version__}; pikepdf {pikepdf.__version__}"
     creator_tool = software_version()
+    if append_pdfs:
+        with pikepdf.open(io.BytesIO(raw)) as pdf:
+            for extra in append_pdfs:
+                with pikepdf.open(io.BytesIO(extra)) as other:
+                    pdf.pages.extend(other.pages)
+            joined = io.BytesIO()
+            pdf.save(joined)
+            raw = joined.getvalue()
+    if ocr:
+        # Before the footers: a page whose only text is its footer is still OCR'd
+        # (--skip-text leaves pages that have text, such as the cover).
+        raw = add_text_layer(raw)
+        producer += f"; {ocr_version()}"
     with pikepdf.open(io.BytesIO(raw)) as pdf:
-        for extra in append_pdfs:
-            with pikepdf.open(io.BytesIO(extra)) as other:
-                pdf.pages.extend(other.pages)
         if footer:
             _stamp_footers(pdf, left=title, footer=footer, part=part)
         if part == 1:
@@ -530,6 +561,124 @@ def _finish(
         else:
             save(min_version="1.7")
     return out.getvalue()
+
+
+# --- text layer (OCR) ----------------------------------------------------------------------
+
+#: Tesseract's languages, Swedish first: the first is its main model, and with English
+#: first it reads "Räksmörgås" as "Raksmorgas".
+OCR_LANGUAGES = "swe+eng"
+
+
+class OCRError(Exception):
+    """OCR could not make a text layer; the file can be made without one."""
+
+
+def ocr_command() -> str | None:
+    """Return the path of ocrmypdf (settings.ARCHIVE_OCR_COMMAND), or None if missing."""
+    return shutil.which(str(_setting("ARCHIVE_OCR_COMMAND", "ocrmypdf")))
+
+
+@functools.lru_cache(maxsize=1)
+def _tesseract_languages() -> frozenset[str]:
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        return frozenset()
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            [tesseract, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(line.strip() for line in completed.stdout.splitlines()[1:])
+
+
+def ocr_unavailable_reason() -> str | None:
+    """Return why no text layer can be made here (in Swedish), or None when OCR works."""
+    if ocr_command() is None:
+        return "ocrmypdf finns inte på servern"
+    missing = set(OCR_LANGUAGES.split("+")) - _tesseract_languages()
+    if missing:
+        return f"Tesseract saknar språkdata för {', '.join(sorted(missing))}"
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _ocr_version(command: str) -> str:
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            [command, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "OCRmyPDF"
+    version = completed.stdout.strip().splitlines()[:1]
+    return f"OCRmyPDF {version[0]}" if completed.returncode == 0 and version else "OCRmyPDF"
+
+
+def ocr_version() -> str:
+    """Return "OCRmyPDF <version>" for the cover and the producer."""
+    command = ocr_command()
+    return _ocr_version(command) if command else "OCRmyPDF"
+
+
+def add_text_layer(data: bytes) -> bytes:
+    """Return `data` with an invisible OCR text layer on every page that has no text.
+
+    Runs ocrmypdf as a command, within settings.ARCHIVE_OCR_TIMEOUT seconds (the whole
+    process group is stopped after that). Output type "pdf": ocrmypdf only grafts the
+    text layer (Tesseract's GlyphLessFont, embedded, invisible text) onto the pages;
+    the images stay as they are (--optimize 0) and the PDF/A step (_finish) follows.
+    Raises OCRError when there is no ocrmypdf or the run fails.
+    """
+    reason = ocr_unavailable_reason()
+    command = ocr_command()
+    if reason or command is None:
+        raise OCRError(reason or "ocrmypdf finns inte på servern")
+    timeout = int(_setting("ARCHIVE_OCR_TIMEOUT", 600))
+    # ocrmypdf 14 (Debian 12) keeps -l in a set, so that "swe+eng" reaches Tesseract as
+    # "eng+swe" in some runs (the order follows the string hash). A fixed hash seed gives
+    # the same order every run: swe first (tests/archive/test_capture_ocr.py reads å, ä, ö).
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory(prefix="ocr-") as work:
+        source, target = Path(work) / "in.pdf", Path(work) / "out.pdf"
+        source.write_bytes(data)
+        arguments = [
+            command,
+            "-l",
+            OCR_LANGUAGES,
+            "--output-type",
+            "pdf",
+            "--pdf-renderer",
+            "sandwich",
+            "--skip-text",
+            "--optimize",
+            "0",
+            "--quiet",
+            str(source),
+            str(target),
+        ]
+        # Its own session, so that a run over its time is stopped with Tesseract and
+        # Ghostscript, not just the ocrmypdf process.
+        with subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+            arguments,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        ) as process:
+            try:
+                _out, errors = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise OCRError(f"OCR blev inte klar inom {timeout} s.") from None
+        if process.returncode != 0 or not target.exists():
+            detail = " ".join(errors.split())[-300:]
+            raise OCRError(
+                f"OCR misslyckades (ocrmypdf avslutade med {process.returncode}): {detail}"
+            )
+        return target.read_bytes()
 
 
 # --- validating ----------------------------------------------------------------------------
