@@ -251,6 +251,13 @@ ACTION_LABELS = {
     "archive.package_download_refused": _(
         "Nedladdning av ändrat eller saknat leveranspaket stoppad"
     ),
+    "archive.thinning_recorded": _("Gallring på plattformen registrerad"),
+    "archive.hold_placed": _("Gallringsstopp lagt"),
+    "archive.hold_released": _("Gallringsstopp hävt"),
+    "archive.disposed": _("Arkivfil gallrad"),
+    "moderation.chain_anchored": _("Loggens kedja förankrad med tidsstämpel"),
+    "moderation.chain_anchor_sent": _("Loggens förankring skickad till arkivarierna"),
+    "moderation.evidence_damaged": _("Ändrad eller saknad bevisfil upptäckt"),
     "registry.account_corrected": _("Kontouppgifter rättade"),
     # Changes made in the admin (accounts.admin.AuditedAdminMixin).
     "registry.platform_added": _("Plattform skapad"),
