@@ -223,3 +223,10 @@ def png_upload(name: str = "sida.png"):
 def archive_files(pattern: str = "*") -> list[Path]:
     """Every file under ARCHIVE_ROOT matching `pattern`, hidden ones (".tmp-…") too."""
     return sorted(p for p in Path(django_settings.ARCHIVE_ROOT).rglob(pattern) if p.is_file())
+
+
+def png_file_on_disk(folder: Path) -> Path:
+    """A real PNG screenshot as a file, for `manage.py snapshot --from-file`."""
+    path = folder / "sida.png"
+    path.write_bytes(png_upload().read())
+    return path

@@ -332,3 +332,27 @@ def test_share_gone_between_render_and_store_is_waited_for(account_b, settings, 
     snapshot.refresh_from_db()
     assert snapshot.status == Snapshot.Status.QUEUED and snapshot.attempts == 0
     assert not root.exists() and "finns inte" in snapshot.last_error
+
+
+@pytest.mark.django_db
+def test_snapshot_command_refuses_while_the_share_is_missing(account_b, settings):
+    """The command takes a snapshot synchronously: with the share away it says so and leaves
+    the snapshot queued for the workers, instead of trying again for ever."""
+    from django.core.management import CommandError, call_command
+
+    from tests.archive.faults import png_file_on_disk
+
+    root = Path(settings.ARCHIVE_ROOT)
+    root.rmdir()
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "snapshot",
+            "--account",
+            str(account_b.pk),
+            "--from-file",
+            str(png_file_on_disk(Path(settings.MEDIA_ROOT).parent)),
+        )
+    assert "finns inte" in str(refused.value) and "väntar i kön" in str(refused.value)
+    snapshot = Snapshot.objects.get()
+    assert snapshot.status == Snapshot.Status.QUEUED and snapshot.attempts == 0
+    assert not root.exists()

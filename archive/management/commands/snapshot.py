@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from archive import services
 from archive.forms import check_archive_upload
 from archive.models import Snapshot
-from archive.storage import archive_storage
+from archive.storage import archive_storage, archive_storage_problem
 from registry.models import SocialAccount
 
 
@@ -86,6 +86,11 @@ class Command(BaseCommand):
             snapshot.refresh_from_db()
             if outcome.retry_in is None:
                 break
+            problem = archive_storage_problem()
+            if problem:
+                # The share is away: trying again here would only spin (no attempt is
+                # spent on it); the workers store it once the share is back.
+                raise CommandError(f"{problem} Uttaget {snapshot.pk} väntar i kön.")
             self.stderr.write(f"Försök {snapshot.attempts} misslyckades: {snapshot.last_error}")
         if snapshot.status != Snapshot.Status.STORED:
             raise CommandError(f"Uttaget misslyckades: {snapshot.last_error}")
