@@ -282,6 +282,7 @@ class Snapshot(models.Model):
         _("senaste försök att tidsstämpla"), null=True, blank=True
     )
     timestamp_error = models.TextField(_("tidsstämpelns fel"), blank=True)
+    # Login walls: the last day the people running the account were reminded to upload
     # (archive.services.remind_waiting_uploads claims the day with a conditional UPDATE).
     upload_reminded_on = models.DateField(_("påmind om uppladdning"), null=True, blank=True)
 
