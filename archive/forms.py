@@ -316,11 +316,11 @@ class PackageForm(forms.Form):
         )
         # REG-9 "Att öppna och avsluta ett konto": an account's last delivery is made when
         # it closes (closing or closed).
-        cast(forms.ModelChoiceField, self.fields["account"]).queryset = (
-            SocialAccount.objects.filter(
-                state__in=[SocialAccount.State.CLOSING, SocialAccount.State.CLOSED]
-            ).select_related("platform")
-        )
+        cast(
+            forms.ModelChoiceField, self.fields["account"]
+        ).queryset = SocialAccount.objects.filter(
+            state__in=[SocialAccount.State.CLOSING, SocialAccount.State.CLOSED]
+        ).select_related("platform")
 
     def clean(self) -> dict[str, Any]:
         from archive.models import period_bounds

@@ -402,17 +402,6 @@ class Snapshot(models.Model):
         Snapshot.objects.filter(pk=self.pk).update(status=status, updated_at=timezone.now())
         self.status = status
 
-    @classmethod
-    def claim(cls, pk: int) -> bool:
-        """Take a queued snapshot for work; False if another worker has it or it is done."""
-        claimed = cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
-            status=cls.Status.CAPTURING,
-            attempts=F("attempts") + 1,
-            started_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        return claimed == 1
-
 
 def _upload_to(instance: SnapshotSource, filename: str) -> str:
     return f"arkiv-underlag/{timezone.now():%Y/%m}/{filename}"

@@ -60,9 +60,12 @@ def check_broker(timeout: float) -> None:
 
 
 def check_archive_storage(timeout: float) -> None:
-    root = str(settings.ARCHIVE_ROOT)
-    if not (os.path.isdir(root) and os.access(root, os.W_OK)):
-        raise OSError(f"ARCHIVE_ROOT {root} is missing or read-only")
+    """The office share under ARCHIVE_ROOT is there and writable (ARC-2; issue 9)."""
+    from archive.storage import archive_storage_problem
+
+    problem = archive_storage_problem()
+    if problem is not None:
+        raise OSError(problem)
 
 
 class RemovalLogUnguarded(Exception):

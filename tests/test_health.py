@@ -212,3 +212,21 @@ def test_healthz_reports_a_disabled_removal_log_trigger(client):
             )
     assert response.status_code == 503
     assert response.json()["checks"]["moderation_log"]["status"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_names_a_missing_archive_share_and_creates_nothing(client, settings, tmp_path):
+    """Issue 9: the share not mounted is a 503 naming it; /healthz never makes the folder."""
+    missing = tmp_path / "kontorsdelning"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(missing), "base_url": None},
+        },
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    # The reason goes to the log, not to an unauthenticated caller.
+    assert response.json()["checks"]["archive_storage"]["status"] == "down"
+    assert not missing.exists()

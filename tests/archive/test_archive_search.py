@@ -118,7 +118,7 @@ def test_indexing_is_queued_when_a_file_is_stored(
         source_url=account_a.url,
         requested_via="test",
     )
-    assert Snapshot.claim(snapshot.pk)
+    assert services.claim(snapshot.pk)
     snapshot = Snapshot.objects.select_related(
         "account__platform", "account__department__parent"
     ).get(pk=snapshot.pk)
