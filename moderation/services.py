@@ -9,7 +9,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from moderation.models import (
     evidence_name,
 )
 from moderation.workdays import WorkCalendar
+from nykvarn_sm.lib.fixity import hashed_copy
 from nykvarn_sm.lib.outbox import publish_on_commit
 from nykvarn_sm.lib.uploads import sniff_type
 from registry.models import SocialAccount, Substitute
@@ -666,25 +666,15 @@ class EvidenceReport:
 def _copy_and_hash(evidence: Evidence) -> tuple[IO[bytes], str]:
     """Copy an evidence file into a temporary file while hashing it; return both.
 
-    What is served is the copy whose hash was checked, so the file can't be swapped
-    between the check and the download. Raise EvidenceDamaged when it is missing.
+    What is served is the copy whose hash was checked (nykvarn_sm.lib.fixity), so the
+    file can't be swapped between the check and the download. Raise EvidenceDamaged when
+    it is missing.
     """
-    storage = _evidence_storage()
-    digest = hashlib.sha256()
-    copy = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     try:
-        with storage.open(evidence.file.name or "", "rb") as source:
-            while chunk := source.read(1024 * 1024):
-                digest.update(chunk)
-                copy.write(chunk)
+        with _evidence_storage().open(evidence.file.name or "", "rb") as source:
+            return hashed_copy(source, max_memory=8 * 1024 * 1024)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-        copy.close()
         raise EvidenceDamaged(_("filen saknas")) from exc
-    except BaseException:
-        copy.close()
-        raise
-    copy.seek(0)
-    return copy, digest.hexdigest()
 
 
 def evidence_problem(evidence: Evidence) -> str | None:
