@@ -149,13 +149,14 @@ def test_the_archive_answers_with_snapshots_stored_after_the_closing_started(
     from archive.models import Snapshot, period_for
 
     def snapshot(captured_at):
+        # Each stored file has a name of its own (archive's snapshot_one_row_per_file).
         return Snapshot.objects.create(
             account=closing_a,
             period=period_for(timezone.localdate()),
             context=Snapshot.Context.BEFORE_CLOSING,
             source_url=closing_a.url,
             status=Snapshot.Status.STORED,
-            file_name="x.pdf",
+            file_name=f"{captured_at:%Y%m%d%H%M%S}.pdf",
             sha256="0" * 64,
             captured_at=captured_at,
         )
