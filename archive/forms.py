@@ -338,5 +338,12 @@ class PackageForm(forms.Form):
             try:
                 period_bounds(period)
             except ValueError:
-                self.add_error("period", _("Ange perioden som ÅÅÅÅ-H1 eller ÅÅÅÅ-H2."))
+                self.add_error(
+                    "period",
+                    _("Ange ett halvår mellan %(low)s-H1 och %(high)s-H2.")
+                    % {
+                        "low": formfields.earliest_date().year,
+                        "high": formfields.latest_date().year,
+                    },
+                )
         return data

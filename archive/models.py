@@ -38,10 +38,14 @@ def period_bounds(period: str, months: list[int] | None = None) -> tuple[dt.date
     The inverse of `period_for`: every day d with start <= d < end falls in `period`.
     ValueError for a text that is no period of the configured months.
     """
+    from nykvarn_sm.lib.formfields import earliest_date, latest_date
+
     months = sorted(months or settings.ARCHIVE_SNAPSHOT_MONTHS)
     year_text, _sep, index_text = period.partition("-H")
     year, index = int(year_text), int(index_text)
-    if not 1 <= index <= len(months) or not 1 <= year < 9999:
+    # Within the dates anyone may type (EARLIEST_DATE, LATEST_DATE_YEARS): year 1 begins
+    # before UTC's year 1 in Europe/Stockholm, which no datetime can hold.
+    if not 1 <= index <= len(months) or not earliest_date().year <= year <= latest_date().year:
         raise ValueError(f"No such period: {period!r}")
     start = dt.date(year, months[index - 1], 1)
     end = (

@@ -193,6 +193,8 @@ def test_retry_from_the_page(client, archivist, ready):
         {"office": "-1", "period": "2026-H1"},
         {"period": "2026-H3"},
         {"period": "0000-H1"},
+        {"period": "0001-H1"},
+        {"period": "9999-H2"},
         {"period": "2026-H1\x00"},
         {"period": "2026-h1" * 100},
         {"account": str(2**64)},
