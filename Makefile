@@ -17,6 +17,12 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
+# axe-core for the browser tests' accessibility checks, at the version package-lock.json
+# pins; reinstalled when the lock is newer than the copy.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Development server, Celery worker and Celery beat on the embedded defaults (SQLite,
 # filesystem broker, files under var/). Ctrl-C stops all three.
 run: install
@@ -29,7 +35,7 @@ run: install
 	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 # The fault tests (marker `faults`) are left to `make faults`, so that CI runs them once.
-test: install
+test: install node_modules/.package-lock.json
 	DEBUG=true $(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
 
 # Faults injected for real (broker down, workers killed with SIGKILL, the archive share

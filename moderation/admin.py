@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions as perms
-from accounts.admin import ReadOnlyAdminMixin
+from accounts.admin import ListEditableLabelsMixin, ReadOnlyAdminMixin
 from moderation.models import (
     ChainAnchor,
     ClosedDay,
@@ -34,7 +34,7 @@ RESTRICTED = _("Sekretess – innehållet visas bara för dem som behöver det")
 
 
 @admin.register(RemovalReason)
-class RemovalReasonAdmin(admin.ModelAdmin):
+class RemovalReasonAdmin(ListEditableLabelsMixin, admin.ModelAdmin):
     """MOD-2: the reasons are configuration. Used reasons can't be deleted (PROTECT)."""
 
     list_display = [

@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AuditedAdminMixin, ReadOnlyAdminMixin
+from accounts.admin import AuditedAdminMixin, ListEditableLabelsMixin, ReadOnlyAdminMixin
 from accounts.http import AuthenticatedHttpRequest
 from nykvarn_sm.lib import formfields
 from registry import services
@@ -87,7 +87,7 @@ def _people_link(account: SocialAccount) -> str:
 
 
 @admin.register(Platform)
-class PlatformAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PlatformAdmin(ListEditableLabelsMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Configuration; a platform's domains decide which addresses are official (REG-7)."""
 
     list_display = ["name", "slug", "login_wall", "position"]
