@@ -175,9 +175,9 @@ def removal_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     incoming_id = id_param(request.GET.get("incoming") or request.POST.get("incoming"))
     if incoming_id:
         item = get_object_or_404(_incoming(request.user), pk=incoming_id)
-        perms.require(
-            request.user, "moderation.handle_incoming", item.account, view_action="moderation.view"
-        )
+        # MOD-3, MOD-6: unpublishing an item closes it, and its record must hold what the
+        # item says; a confidential item is for the readers of its content only.
+        perms.require(request.user, "moderation.handle_item", item)
         if not item.is_open:
             messages.error(request, _("Ärendet är redan avslutat."))
             return redirect(item)
@@ -596,10 +596,9 @@ def _render_item(
             "item": item,
             "overdue": item.is_overdue(),
             "can_handle": item.is_open and perms.can(request.user, "moderation.handle_item", item),
-            # Unpublishing is for whoever handles the account's items: the removal of a
-            # confidential item is logged as confidential whoever logs it (MOD-1, MOD-3).
+            # Unpublishing closes the item and logs what it says: the same rule as handling.
             "can_unpublish": item.is_open
-            and perms.can(request.user, "moderation.handle_incoming", item.account),
+            and perms.can(request.user, "moderation.handle_item", item),
             "close_form": close_form or CloseIncomingForm(initial=_signature_initial(request.user)),
             "ack_form": ack_form or AcknowledgeForm(),
             "removals": _mark(list(item.removals.with_line_confidentiality()), request.user),

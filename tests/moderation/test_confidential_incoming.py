@@ -49,16 +49,13 @@ def test_the_rule_names_readers_only(secret_item, non_reader, operator, account_
     assert perms.can(operator, "moderation.handle_item", secret_item)
 
 
-def test_prefilled_unpublish_form_hides_link_and_content_from_a_non_reader(
-    client, secret_item, non_reader
-):
+def test_prefilled_unpublish_form_is_refused_to_a_non_reader(client, secret_item, non_reader):
     client.force_login(non_reader)
     response = client.get(_unpublish_url(secret_item))
-    assert response.status_code == 200
+    assert response.status_code == 403
     body = response.content.decode()
     for hidden in (LINK, "hemlig-123", "19800101", "Hemlig Avsändare"):
         assert hidden not in body
-    assert response.context["form"].initial["post_url"] == ""
 
 
 def test_a_reader_gets_the_form_prefilled(client, secret_item, operator):
@@ -83,20 +80,17 @@ def _unpublish(client, item, **extra):
     return client.post(reverse("moderation:removal_create"), data)
 
 
-def test_a_non_reader_cannot_log_it_as_non_confidential(client, secret_item, non_reader):
+def test_a_non_reader_can_neither_unpublish_nor_close_it(client, secret_item, non_reader):
+    """Unpublishing closes the item: a non-reader can't log it at all, confidential or not."""
     client.force_login(non_reader)
-    # The box is locked: leaving it unticked changes nothing, and "do not register"
-    # is refused as for any confidential post (MOD-4).
-    response = _unpublish(client, secret_item, registration_decision=RegistrationDecision.PASSING)
-    assert response.status_code == 200
-    assert "registration_decision" in response.context["form"].errors
+    for decision in (RegistrationDecision.PASSING, RegistrationDecision.CONFIDENTIAL):
+        response = _unpublish(client, secret_item, registration_decision=decision)
+        assert response.status_code == 403
     assert not RemovedPost.objects.exists()
-    response = _unpublish(client, secret_item)
-    record = RemovedPost.objects.get()
-    assert response.status_code == 302 and record.confidential
-    assert not perms.may_read_content(non_reader, record)
     secret_item.refresh_from_db()
-    assert secret_item.outcome == IncomingItem.Outcome.UNPUBLISHED
+    assert secret_item.is_open
+    page = client.get(secret_item.get_absolute_url()).content.decode()
+    assert reverse("moderation:removal_create") not in page
 
 
 def test_the_service_keeps_a_confidential_items_removal_confidential(
