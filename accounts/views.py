@@ -75,7 +75,13 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         """Mail the link on SITE_URL: the request's Host header is the client's choice, and
-        a link built from it could send the reset token to another site."""
+        a link built from it could send the reset token to another site.
+
+        Unlike every other notice, the reset link is sent at once and never kept in the
+        outbox (accounts.OutgoingMail): a stored link would let anyone who reads the outbox
+        take over the account. Django logs an SMTP failure here and answers as for an
+        unknown address, so that the page never tells whether an account exists; the
+        person asks again."""
         site = urlsplit(settings.SITE_URL)
         form.save(
             domain_override=site.netloc,

@@ -83,3 +83,21 @@ def test_department_changes_in_the_admin_are_audited(client, administrator):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="accounts.department_added")
     assert event.actor == administrator and event.target_repr == "Ungdomsgården"
+
+
+def test_password_reset_with_smtp_down_answers_and_keeps_no_link(client, settings):
+    """Issue 9: an SMTP outage is no 500; the answer is the one an unknown address gets
+    (no account enumeration), and the reset link, which would let a reader of the outbox
+    take over the account, is never stored."""
+    from accounts.models import OutgoingMail
+    from tests.accounts.smtp_server import free_port
+
+    UserFactory(email="anna@nykvarn.se")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    settings.EMAIL_TIMEOUT = 5
+    known = client.post(reverse("password_reset"), {"email": "anna@nykvarn.se"})
+    unknown = client.post(reverse("password_reset"), {"email": "okand@nykvarn.se"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert not OutgoingMail.objects.exists()
