@@ -289,9 +289,14 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(_("händelse"), max_length=80)
     target_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        verbose_name=_("objekttyp"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    target_id = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(_("objektets id"), max_length=64, blank=True)
     target_repr = models.CharField(_("objekt"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("tid"), default=timezone.now, db_index=True)
     ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)

@@ -414,11 +414,13 @@ def _upload_to(instance: SnapshotSource, filename: str) -> str:
 class SnapshotSource(models.Model):
     """An uploaded screenshot (PNG, JPEG) or PDF print of a page behind a login wall."""
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="sources")
+    snapshot = models.ForeignKey(
+        Snapshot, verbose_name=_("arkivuttag"), on_delete=models.CASCADE, related_name="sources"
+    )
     file = models.FileField(_("fil"), upload_to=_upload_to, max_length=300)
     original_name = models.CharField(_("filnamn"), max_length=255)
-    content_type = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(_("filtyp"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("ordning"), default=0)
 
     class Meta:
         verbose_name = _("underlag")

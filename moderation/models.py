@@ -173,19 +173,21 @@ class ChainAnchor(models.Model):
     statement (moderation.chain.anchor_statement), stored exactly as it came.
     """
 
-    chain = models.ForeignKey(ChainHead, on_delete=models.PROTECT, related_name="anchors")
+    chain = models.ForeignKey(
+        ChainHead, verbose_name=_("kedja"), on_delete=models.PROTECT, related_name="anchors"
+    )
     anchored_on = models.DateField(_("datum"))
     position = models.PositiveBigIntegerField(_("antal poster"))
     head_hash = models.CharField(_("kedjans huvud"), max_length=64)
     digest = models.CharField(_("SHA-256 av intyget"), max_length=64)
-    key_id = models.CharField(max_length=40)
-    mac = models.CharField(max_length=64)
+    key_id = models.CharField(_("nyckel"), max_length=40)
+    mac = models.CharField(_("MAC"), max_length=64)
     token = models.BinaryField(_("tidsstämpel"), null=True, blank=True)
     timestamped_at = models.DateTimeField(_("tidsstämplad"), null=True, blank=True)
     tsa_serial = models.CharField(_("tidsstämpelns serienummer"), max_length=80, blank=True)
     timestamp_error = models.TextField(_("fel vid tidsstämpling"), blank=True)
     mailed_at = models.DateTimeField(_("skickat till arkivarierna"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now)
 
     class Meta:
         verbose_name = _("förankring av loggen")
@@ -315,7 +317,12 @@ class RemovedPost(models.Model):
         related_name="corrected_by",
     )
     original = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        verbose_name=_("första versionen"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     correction_note = models.TextField(_("vad som rättas"), blank=True)
     source_incoming = models.ForeignKey(
@@ -329,12 +336,14 @@ class RemovedPost(models.Model):
     created_at = models.DateTimeField(_("loggat"), default=timezone.now)
 
     # The hash chain.
-    chain = models.ForeignKey(ChainHead, on_delete=models.PROTECT, related_name="+")
+    chain = models.ForeignKey(
+        ChainHead, verbose_name=_("kedja"), on_delete=models.PROTECT, related_name="+"
+    )
     position = models.PositiveBigIntegerField(_("löpnummer"))
-    previous_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(_("föregående kontrollsumma"), max_length=64)
     record_hash = models.CharField(_("kontrollsumma"), max_length=64)
     # The chain key the hash was made with (moderation.chain; "sha256": a legacy record).
-    key_id = models.CharField(max_length=40)
+    key_id = models.CharField(_("nyckel"), max_length=40)
 
     objects = RemovedPostQuerySet.as_manager()
 
@@ -511,13 +520,18 @@ class Evidence(models.Model):
     """A screenshot or image saved with a removal (MOD-1). Never replaced or deleted; its
     SHA-256 is part of the record's hash."""
 
-    removed_post = models.ForeignKey(RemovedPost, on_delete=models.PROTECT, related_name="evidence")
+    removed_post = models.ForeignKey(
+        RemovedPost,
+        verbose_name=_("borttaget inlägg"),
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
     file = models.FileField(_("fil"), upload_to=evidence_path, max_length=300)
     original_name = models.CharField(_("filnamn"), max_length=255)
-    content_type = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(_("filtyp"), max_length=100, blank=True)
     size = models.PositiveBigIntegerField(_("storlek"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(_("uppladdad"), default=timezone.now)
 
     class Meta:
         verbose_name = _("bevis")
@@ -554,7 +568,10 @@ class Registration(models.Model):
     """
 
     removed_post = models.OneToOneField(
-        RemovedPost, on_delete=models.PROTECT, related_name="registration"
+        RemovedPost,
+        verbose_name=_("borttaget inlägg"),
+        on_delete=models.PROTECT,
+        related_name="registration",
     )
     diarienummer = models.CharField(_("diarienummer"), max_length=60)
     registered_on = models.DateField(_("diarieförd den"))
@@ -564,14 +581,16 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    entered_at = models.DateTimeField(default=timezone.now)
+    entered_at = models.DateTimeField(_("registrerad"), default=timezone.now)
 
     # The registrations' hash chain (see above).
-    chain = models.ForeignKey(ChainHead, on_delete=models.PROTECT, related_name="+")
+    chain = models.ForeignKey(
+        ChainHead, verbose_name=_("kedja"), on_delete=models.PROTECT, related_name="+"
+    )
     position = models.PositiveBigIntegerField(_("löpnummer"))
-    previous_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(_("föregående kontrollsumma"), max_length=64)
     record_hash = models.CharField(_("kontrollsumma"), max_length=64)
-    key_id = models.CharField(max_length=40)
+    key_id = models.CharField(_("nyckel"), max_length=40)
 
     class Meta:
         verbose_name = _("diarieföring")
@@ -630,9 +649,9 @@ class LogCheck(models.Model):
     ok = models.BooleanField(_("kedjan hel"))
     checked = models.PositiveIntegerField(_("antal poster"))
     message = models.TextField(_("meddelande"), blank=True)
-    broken_record_id = models.BigIntegerField(null=True, blank=True)
+    broken_record_id = models.BigIntegerField(_("första felaktiga post"), null=True, blank=True)
     evidence_checked = models.PositiveIntegerField(_("antal bevisfiler"), default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now)
 
     class Meta:
         verbose_name = _("kontroll av loggen")
@@ -735,6 +754,7 @@ class IncomingItem(models.Model):
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("avslutat av"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -742,12 +762,19 @@ class IncomingItem(models.Model):
     )
     # Reminders sent so far: 0 none, 1 owner (or the substitute in force), 2 deputies,
     # 3 the communications office. Raised with a conditional UPDATE by the task.
-    reminder_level = models.PositiveSmallIntegerField(default=0, editable=False)
-    last_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    reminder_level = models.PositiveSmallIntegerField(
+        _("påminnelser skickade"), default=0, editable=False
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    last_reminded_at = models.DateTimeField(
+        _("senast påmint"), null=True, blank=True, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrerat av"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("registrerat"), default=timezone.now)
 
     objects = IncomingItemQuerySet.as_manager()
 

@@ -123,6 +123,14 @@ class AssignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     verbose_name = _("uppdrag")
     verbose_name_plural = _("uppdrag (ändras under Uppdrag)")
+    # The through table's columns are named in English ("assignment"): show the uppdrag
+    # under a Swedish heading instead.
+    fields = ["shown_assignment"]
+    readonly_fields = fields
+
+    @admin.display(description=_("uppdrag"))
+    def shown_assignment(self, obj: Any) -> str:
+        return str(obj.assignment)
 
 
 class FollowerNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -112,7 +112,7 @@ class SocialAccount(models.Model):
     url = models.URLField(_("adress"), max_length=500)
     # The address reduced to scheme-less, www-less, lower-case host/path, so that variants of
     # one address compare equal (registry.urls_normalise); unique among open accounts.
-    normalized_url = models.CharField(max_length=500, editable=False)
+    normalized_url = models.CharField(_("normaliserad adress"), max_length=500, editable=False)
     department = models.ForeignKey(
         Department, verbose_name=_("verksamhet"), on_delete=models.PROTECT, related_name="accounts"
     )
@@ -208,7 +208,10 @@ class SocialAccount(models.Model):
 
     # REG-3: the decisions along the way.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("skapad av"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("skapad"), default=timezone.now)
     updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
@@ -222,7 +225,9 @@ class SocialAccount(models.Model):
         related_name="+",
         editable=False,
     )
-    manager_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    manager_approved_at = models.DateTimeField(
+        _("godkänd av chef den"), null=True, blank=True, editable=False
+    )
     rejection_reason = models.TextField(_("skäl till återsändning"), blank=True, editable=False)
     channel_strategy = models.TextField(_("överenskommen kanalstrategi"), blank=True)
     activated_by = models.ForeignKey(
@@ -239,7 +244,9 @@ class SocialAccount(models.Model):
     # REG-9
     closing_planned_on = models.DateField(_("planerat avslut"), null=True, blank=True)
     closing_reason = models.TextField(_("skäl till avslut"), blank=True)
-    closing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closing_started_at = models.DateTimeField(
+        _("avslut påbörjat"), null=True, blank=True, editable=False
+    )
     closing_started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("avslut påbörjat av"),
@@ -252,7 +259,9 @@ class SocialAccount(models.Model):
     closed_at = models.DateTimeField(_("avslutat"), null=True, blank=True, editable=False)
     # The day the daily health reminder last went out; claimed with a conditional UPDATE so
     # that a task run twice sends it once (registry.tasks).
-    health_reminded_on = models.DateField(null=True, blank=True, editable=False)
+    health_reminded_on = models.DateField(
+        _("senaste hälsopåminnelse"), null=True, blank=True, editable=False
+    )
 
     objects = SocialAccountQuerySet.as_manager()
 
@@ -599,7 +608,9 @@ def closing_snapshot_stored(account: SocialAccount) -> bool:
 class Substitute(models.Model):
     """Someone who stands in during holidays or absence (REG-4, "Avtal och interna regler")."""
 
-    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="substitutes")
+    account = models.ForeignKey(
+        SocialAccount, verbose_name=_("konto"), on_delete=models.CASCADE, related_name="substitutes"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("ersättare"), on_delete=models.PROTECT
     )
@@ -657,6 +668,7 @@ class Assignment(models.Model):
     revoked_at = models.DateTimeField(_("återkallat"), null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("återkallat av"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -677,7 +689,10 @@ class CredentialHolder(models.Model):
     """A person who holds the account's login (REG-5); at least two are required."""
 
     account = models.ForeignKey(
-        SocialAccount, on_delete=models.CASCADE, related_name="credential_holders"
+        SocialAccount,
+        verbose_name=_("konto"),
+        on_delete=models.CASCADE,
+        related_name="credential_holders",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT
@@ -698,13 +713,18 @@ class CredentialHolder(models.Model):
 class ActivityEntry(models.Model):
     """Posts published in one week, against the account's target (REG-6, "Periodicitet")."""
 
-    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="activity")
+    account = models.ForeignKey(
+        SocialAccount, verbose_name=_("konto"), on_delete=models.CASCADE, related_name="activity"
+    )
     week_start = models.DateField(_("vecka (måndag)"))
     posts = models.PositiveSmallIntegerField(_("antal inlägg"))
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrerad av"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    entered_at = models.DateTimeField(default=timezone.now)
+    entered_at = models.DateTimeField(_("registrerad"), default=timezone.now)
 
     class Meta:
         verbose_name = _("aktivitet")
@@ -722,12 +742,18 @@ class FollowerNotice(models.Model):
     """A notice to followers before closing (REG-9): reason, thanks, the central account."""
 
     account = models.ForeignKey(
-        SocialAccount, on_delete=models.CASCADE, related_name="follower_notices"
+        SocialAccount,
+        verbose_name=_("konto"),
+        on_delete=models.CASCADE,
+        related_name="follower_notices",
     )
     published_on = models.DateField(_("publicerad"))
     text = models.TextField(_("text"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrerat av"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:

@@ -23,6 +23,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django_celery_beat.models import ClockedSchedule, SolarSchedule
 
 from archive.models import (
@@ -191,3 +192,32 @@ def test_keyboard_reaches_the_breadcrumbs_with_visible_focus(browser_page, commu
         }"""
     )
     assert focused == ["solid", "3px", "underline"]
+
+
+# --- Swedish labels -------------------------------------------------------------------------
+
+PRODUCT_APPS = {"accounts", "registry", "moderation", "archive"}
+
+
+def test_every_field_in_the_product_admin_has_a_translated_label():
+    """A field without verbose_name shows its Python name ("Created by", "Previous hash")."""
+    shown = {*admin.site._registry}
+    shown |= {inline.model for ma in admin.site._registry.values() for inline in ma.inlines}
+    untranslated = [
+        f"{model._meta.label}.{field.name}"
+        for model in shown
+        # A many-to-many table's columns are never shown (registry.admin.AssignmentInline).
+        if model._meta.app_label in PRODUCT_APPS and not model._meta.auto_created
+        for field in model._meta.get_fields()
+        if field.concrete and not field.auto_created and not isinstance(field.verbose_name, Promise)
+    ]
+    assert untranslated == []
+
+
+def test_the_account_admin_page_speaks_swedish(client, communications_officer, account_a):
+    client.force_login(communications_officer)
+    response = client.get(reverse("admin:registry_socialaccount_change", args=[account_a.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Skapad av" in body and "Godkänd av chef den" in body
+    assert "Created by" not in body and "Manager approved at" not in body
