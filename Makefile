@@ -25,14 +25,19 @@ node_modules/.package-lock.json: package-lock.json
 
 # Development server, Celery worker and Celery beat on the embedded defaults (SQLite,
 # filesystem broker, files under var/). Ctrl-C stops all three.
+# E-mails link to SITE_URL: the port the site runs on unless SITE_URL is given.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	@mkdir -p var/archive  # ARCHIVE_ROOT: the product never creates it (the office share)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  The site: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
+	@echo "  Links in e-mails: $$SITE_URL"
 	@echo ""
-	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+	@# honcho exits 130 after Ctrl-C has stopped all three: that is the normal end here.
+	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT) \
+		|| [ $$? -eq 130 ]
 
 # The fault tests (marker `faults`) are left to `make faults`, so that CI runs them once.
 test: install node_modules/.package-lock.json

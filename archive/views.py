@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -76,11 +77,6 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
         .with_sources_flag()
     )
     rows = list(snapshots[:PAGE_SIZE])
-    offices = Department.objects.filter(
-        kind__in=[Department.Kind.KONTOR, Department.Kind.AVDELNING]
-    )
-    if scope is not None:
-        offices = offices.filter(pk__in=scope)
     return render(
         request,
         "archive/snapshot_list.html",
@@ -88,19 +84,52 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "snapshots": rows,
             "truncated": len(rows) == PAGE_SIZE,
-            "offices": list(offices),
-            "periods": list(
-                Snapshot.objects.visible_to(request.user)
-                .order_by("-period")
-                .values_list("period", flat=True)
-                .distinct()[:12]
-            ),
+            "office_periods": _office_periods(request.user, scope),
             "any_running": any(s.in_progress and not s.awaiting_upload for s in rows),
             "last_check": FixityCheck.objects.first(),
             "missing_count": _missing(request).count(),
             "can_dispose": perms.can(request.user, "archive.dispose"),
         },
     )
+
+
+def _office_periods(user: Any, scope: frozenset[int] | None) -> list[dict[str, Any]]:
+    """Return the offices and periods that have stored files, newest period first, with
+    the number of files: the office ZIP is offered only where it holds something (ARC-2).
+
+    Two queries whatever the number of offices: the tree is walked in Python.
+    """
+    office_kinds = {Department.Kind.KONTOR, Department.Kind.AVDELNING}
+    office_by_id: dict[int, Department] = {}
+    parent_of: dict[int, int | None] = {}
+    for department in Department.objects.only("pk", "name", "kind", "parent_id"):
+        parent_of[department.pk] = department.parent_id
+        if department.kind in office_kinds and (scope is None or department.pk in scope):
+            office_by_id[department.pk] = department
+    counts: dict[tuple[str, int], int] = {}
+    stored = (
+        Snapshot.objects.visible_to(user)
+        .stored()
+        .order_by()  # the default ordering would split the groups
+        .values_list("account__department_id", "period")
+        .annotate(files=Count("pk"))
+    )
+    for department_id, period, files in stored:
+        # The ZIP of an office holds its own files and those of everything below it.
+        node: int | None = department_id
+        seen: set[int] = set()
+        while node is not None and node not in seen:
+            seen.add(node)
+            if node in office_by_id:
+                counts[(period, node)] = counts.get((period, node), 0) + files
+            node = parent_of.get(node)
+    periods = sorted({period for period, _office in counts}, reverse=True)[:12]
+    return [
+        {"office": office_by_id[office_id], "period": period, "files": counts[(period, office_id)]}
+        for period in periods
+        for office_id in sorted(office_by_id, key=lambda pk: office_by_id[pk].name)
+        if (period, office_id) in counts
+    ]
 
 
 def _missing(request: HttpRequest) -> Any:

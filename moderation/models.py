@@ -367,10 +367,21 @@ class RemovedPost(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.position} {self.account_id} {self.removed_at:%Y-%m-%d}"
+        return f"{self.heading}, {self.account}, {self.removed_at:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
         return reverse("moderation:removal_detail", args=[self.pk])
+
+    @property
+    def heading(self) -> str:
+        """Name the record as the log's reader says it: "Borttagen kommentar 7" (MOD-1)."""
+        headings: dict[str, Any] = {
+            self.Kind.POST: _("Borttaget inlägg %(n)s"),
+            self.Kind.COMMENT: _("Borttagen kommentar %(n)s"),
+            self.Kind.REPLY: _("Borttaget svar på kommentar %(n)s"),
+            self.Kind.MESSAGE: _("Borttaget meddelande %(n)s"),
+        }
+        return str(headings.get(self.kind, headings[self.Kind.POST])) % {"n": self.position}
 
     @property
     def stated_reason_label(self) -> str:

@@ -292,6 +292,16 @@ class SocialAccount(models.Model):
     def office(self) -> Department:
         return self.department.office
 
+    @property
+    def in_use(self) -> bool:
+        """Whether the account has been activated and so publishes (REG-3): a draft or a
+        request waiting for approval has no posts to remove and no page to archive."""
+        return self.state not in (
+            self.State.DRAFT,
+            self.State.SUBMITTED,
+            self.State.MANAGER_APPROVED,
+        )
+
     def person_ids(self) -> set[int]:
         """Return the ids of everyone who runs the account today."""
         today = timezone.localdate()

@@ -27,7 +27,8 @@ def account_snapshots(account: Any, user: Any, limit: int = 10) -> dict[str, Any
     # Whether one may see a snapshot depends only on its account: decide once.
     may_see = bool(snapshots) and perms.can(user, "archive.view_snapshot", snapshots[0])
     visible = snapshots if may_see else []
-    can_request = perms.can(user, "archive.request_snapshot", account)
+    # A draft or a request under approval has no page to capture yet (ARC-1, REG-3).
+    can_request = account.in_use and perms.can(user, "archive.request_snapshot", account)
     return {
         "account": account,
         "snapshots": visible,

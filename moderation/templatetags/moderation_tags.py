@@ -37,7 +37,8 @@ def account_moderation(account: Any, user: Any) -> dict[str, Any]:
         "account": account,
         "removals": removals,
         "items": items,
-        "can_log": perms.can(user, "moderation.log_removal", account),
+        # Nothing is published before activation (REG-3), so nothing can be removed yet.
+        "can_log": account.in_use and perms.can(user, "moderation.log_removal", account),
         "can_handle": perms.can(user, "moderation.handle_incoming", account),
     }
 

@@ -788,8 +788,9 @@ def _preflight(data: bytes) -> tuple[bool, list[str]] | None:
             return False, ["PDFBox Preflight svarade inte inom 120 s."]
     output = (completed.stdout + completed.stderr).strip()
     passed = completed.returncode == 0 and "is a valid PDF/A-1b file" in output
+    # The temporary file's name means nothing to a reader of the snapshot page.
     lines = [
-        line.strip()
+        line.strip().replace(handle.name, "filen")
         for line in output.splitlines()
         if line.strip() and not line.startswith(("SLF4J", "WARNING:"))
     ]
@@ -818,7 +819,7 @@ def validate_pdfa(data: bytes) -> ValidationResult:
                 passed = False
                 messages.extend(lines or ["PDFBox Preflight underkände filen."])
             else:
-                messages.extend(lines[:1])
+                messages.append("PDFBox Preflight godkände filen som PDF/A-1b.")
         else:
             messages.append("PDFBox Preflight finns inte här; bara strukturkontroll gjordes.")
     return ValidationResult(
