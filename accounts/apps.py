@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -21,3 +22,11 @@ class AccountsConfig(AppConfig):
             folders.append(Path(db["NAME"]).parent)
         for folder in folders:
             Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+class AxesConfig(axes_apps.AppConfig):
+    """django-axes under a Swedish name in the admin (issue 12): it has no verbose_name, so
+    the admin shows its label, "Axes". Its models and fields are Swedish in locale/sv."""
+
+    default = False  # so that "accounts" still finds AccountsConfig alone
+    verbose_name = _("Inloggningsspärr")

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
-    "axes",
+    "accounts.apps.AxesConfig",  # django-axes, named in Swedish in the admin
     "accounts",
     "registry",
     "moderation",

@@ -125,8 +125,7 @@ class AssignmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = _("uppdrag (ändras under Uppdrag)")
     # The through table's columns are named in English ("assignment"): show the uppdrag
     # under a Swedish heading instead.
-    fields = ["shown_assignment"]
-    readonly_fields = fields
+    fields = readonly_fields = ("shown_assignment",)
 
     @admin.display(description=_("uppdrag"))
     def shown_assignment(self, obj: Any) -> str:

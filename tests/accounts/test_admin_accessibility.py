@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,20 @@ def test_the_account_admin_page_speaks_swedish(client, communications_officer, a
     body = response.content.decode()
     assert "Skapad av" in body and "Godkänd av chef den" in body
     assert "Created by" not in body and "Manager approved at" not in body
+
+
+def test_the_third_party_sections_speak_swedish(client, communications_officer):
+    """django-axes and django-celery-beat ship no Swedish (locale/sv, accounts.apps)."""
+    client.force_login(communications_officer)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Inloggningsspärr" in index and "Schemalagda uppgifter" in index
+    assert "Misslyckade inloggningar" in index and "Cron-scheman" in index
+    assert not {"Axes", "Periodic Tasks", "Access attempts", "Crontabs"} & set(
+        re.findall(r">\s*([^<>]+?)\s*<", index)
+    )
+    page = client.get(reverse("admin:django_celery_beat_periodictask_add"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Starttid" in body and "Kort beskrivning av uppgiften" in body
+    for english in ("Enabled", "Start Datetime", "Positional Arguments", "Interval Schedule"):
+        assert english not in body
