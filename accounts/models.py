@@ -269,6 +269,9 @@ ACTION_LABELS = {
     "accounts.department_added": _("Verksamhet skapad"),
     "accounts.department_changed": _("Verksamhet ändrad"),
     "accounts.department_deleted": _("Verksamhet raderad"),
+    "archive.gallringdecision_added": _("Gallringsbeslut registrerat"),
+    "archive.gallringdecision_changed": _("Gallringsbeslut ändrat"),
+    "archive.gallringdecision_deleted": _("Gallringsbeslut raderat"),
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdminMixin
+from accounts.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 from archive.models import (
     Disposal,
     FixityCheck,
@@ -64,10 +64,14 @@ class FixityCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(GallringDecision)
-class GallringDecisionAdmin(admin.ModelAdmin):
+class GallringDecisionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Gallring decisions are configuration: the communications office enters them from the
-    municipality's document management plan. A decision in use is revoked (revoked_on),
-    never deleted: the thinnings and disposals made under it keep pointing at it."""
+    municipality's document management plan, and every addition and change is audited.
+
+    ARC-4 ("Gallra"): once a thinning or disposal was made under a decision, its terms are
+    what that act was decided by, so they are shown read-only and only its revocation
+    (revoked_on) remains; it is never deleted. The records keep a copy of the terms too.
+    """
 
     list_display = [
         "diarienummer",
@@ -81,10 +85,23 @@ class GallringDecisionAdmin(admin.ModelAdmin):
     search_fields = ["diarienummer", "description", "decided_by"]
     date_hierarchy = "decided_on"
 
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.is_used():
+            return [*GallringDecision.TERMS, "created_at"]
+        return self.readonly_fields
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and (obj.thinnings.exists() or obj.disposals.exists()):
+        if obj is not None and obj.is_used():
             return False
         return super().has_delete_permission(request, obj)
+
+    def audit_details(self, obj: Any) -> dict[str, Any]:
+        return {
+            **obj.terms(),
+            "revoked_on": obj.revoked_on.isoformat() if obj.revoked_on else None,
+        }
 
 
 @admin.register(LegalHold)

@@ -157,6 +157,7 @@ def record_thinning(
         starts_on=starts_on,
         ends_on=ends_on,
         decision=decision,
+        decision_terms=decision.terms(),
         covered_by=snapshot,
         thinned_on=thinned_on,
         note=note,
@@ -297,6 +298,8 @@ def dispose_snapshot(*, snapshot: Snapshot, decision: GallringDecision, by: User
         disposal = Disposal.objects.create(
             snapshot=snapshot,
             decision=decision,
+            # ARC-4: the record that stays names the terms the file went under, as they were.
+            decision_terms=decision.terms(),
             file_name=snapshot.file_name,
             sha256=snapshot.sha256,
             size=snapshot.size,

@@ -549,6 +549,32 @@ class GallringDecision(models.Model):
         """Return the first day information kept since `since` may be thinned."""
         return months_after(since, self.retention_months)
 
+    # What the decision says: fixed once a thinning or disposal was made under it (only
+    # its revocation may change then), and copied onto those records (ARC-4, "Gallra").
+    TERMS = (
+        "diarienummer",
+        "decided_on",
+        "decided_by",
+        "applies_to",
+        "description",
+        "retention_months",
+    )
+
+    def terms(self) -> dict[str, Any]:
+        """Return the decision's terms as a record made under it keeps them."""
+        return {
+            "diarienummer": self.diarienummer,
+            "decided_on": self.decided_on.isoformat(),
+            "decided_by": self.decided_by,
+            "applies_to": self.applies_to,
+            "description": self.description,
+            "retention_months": self.retention_months,
+        }
+
+    def is_used(self) -> bool:
+        """Whether a thinning or disposal was made under the decision."""
+        return self.thinnings.exists() or self.disposals.exists()
+
 
 class LegalHoldQuerySet(models.QuerySet["LegalHold"]):
     def active(self) -> LegalHoldQuerySet:
@@ -695,6 +721,8 @@ class PlatformThinning(models.Model):
     covered_by = models.ForeignKey(
         Snapshot, verbose_name=_("arkiverat i"), on_delete=models.PROTECT, related_name="+"
     )
+    # The decision's terms as they were when the thinning was recorded (GallringDecision.terms).
+    decision_terms = models.JSONField(_("beslutets villkor"), default=dict, blank=True)
     thinned_on = models.DateField(_("gallrat den"))
     note = models.CharField(_("anteckning"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
@@ -732,6 +760,9 @@ class Disposal(models.Model):
         on_delete=models.PROTECT,
         related_name="disposals",
     )
+    # The decision's terms as they were at the disposal: the record that stays when the file
+    # is gone says what it went under, whatever later happens to the decision's row.
+    decision_terms = models.JSONField(_("beslutets villkor"), default=dict, blank=True)
     file_name = models.CharField(_("fil"), max_length=500)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size = models.PositiveBigIntegerField(_("storlek (byte)"), null=True, blank=True)
@@ -870,6 +901,13 @@ class DeliveryPackage(models.Model):
     started_at = models.DateTimeField(_("påbörjat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("klart"), null=True, blank=True)
     updated_at = models.DateTimeField(_("ändrat"), auto_now=True)
+    # The outbox, as for snapshots (issue 9 "Nothing submitted is lost"): a QUEUED row is the
+    # request; `published_at` is when its message was last handed to the broker (None: not
+    # yet, the broker refused, or a worker took it). archive.packages.publish_waiting_packages
+    # sends it again from the minute's sweep. `heartbeat_at` is beaten by the worker while
+    # it builds; one silent for ARCHIVE_HEARTBEAT_TIMEOUT seconds is dead and is taken over.
+    published_at = models.DateTimeField(_("skickat till kön"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("arbetaren hördes av"), null=True, blank=True)
 
     objects = DeliveryPackageQuerySet.as_manager()
 
@@ -905,21 +943,70 @@ class DeliveryPackage(models.Model):
     def download_name(self) -> str:
         return self.file_name.rsplit("/", 1)[-1]
 
+    @property
+    def waiting_for_broker(self) -> bool:
+        """Queued, but the broker did not take the message (it was down): the minute's sweep
+        sends it once the broker is back (archive.packages.publish_waiting_packages)."""
+        return self.status == self.Status.QUEUED and self.published_at is None
+
+    @classmethod
+    def lost_worker(cls) -> Q:
+        """Building, but the worker stopped beating (killed, machine gone, pool child lost).
+
+        Rows from before the heartbeat existed are judged by their last change.
+        """
+        silent = timezone.now() - dt.timedelta(seconds=settings.ARCHIVE_HEARTBEAT_TIMEOUT)
+        return Q(status=cls.Status.BUILDING) & (
+            Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, updated_at__lt=silent)
+        )
+
     @classmethod
     def claim(cls, pk: int) -> bool:
-        """Take a queued package for building; False if another worker has it or it is done."""
-        claimed = cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
+        """Take a package for building with one conditional UPDATE; False if not ours.
+
+        Queued ones are taken; building ones only when their worker stopped beating
+        (lost_worker), so a redelivered message or the sweep takes over a dead worker's
+        package while a live one keeps it. The new attempt number is the claim: a worker
+        taken for dead that comes back records nothing (`mine`). Out of attempts (the
+        worker died every time), the package fails visibly instead of being taken again.
+        """
+        now = timezone.now()
+        claimable = Q(status=cls.Status.QUEUED) | cls.lost_worker()
+        claimed = cls.objects.filter(
+            claimable, pk=pk, attempts__lt=settings.ARCHIVE_MAX_ATTEMPTS
+        ).update(
             status=cls.Status.BUILDING,
             attempts=F("attempts") + 1,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
+            published_at=None,
             progress=0,
-            updated_at=timezone.now(),
+            step="",
+            updated_at=now,
         )
-        return claimed == 1
+        if claimed == 1:
+            return True
+        cls.objects.filter(cls.lost_worker(), pk=pk).update(
+            status=cls.Status.FAILED,
+            last_error=str(_("Inga försök kvar: bygget avbröts varje gång (arbetaren stoppades).")),
+            finished_at=now,
+            updated_at=now,
+        )
+        return False
+
+    def mine(self) -> models.QuerySet[DeliveryPackage]:
+        """This package's row while this attempt still holds it (the claim's attempt)."""
+        return DeliveryPackage.objects.filter(
+            pk=self.pk, status=self.Status.BUILDING, attempts=self.attempts
+        )
 
     def advance(self, progress: int, step: str) -> None:
-        """Record how far the build has come, for the package's page."""
-        DeliveryPackage.objects.filter(pk=self.pk, status=self.Status.BUILDING).update(
-            progress=max(0, min(progress, 100)), step=step[:200], updated_at=timezone.now()
+        """Record how far the build has come, for the package's page (and beat)."""
+        now = timezone.now()
+        self.mine().update(
+            progress=max(0, min(progress, 100)),
+            step=step[:200],
+            heartbeat_at=now,
+            updated_at=now,
         )
         self.progress, self.step = progress, step

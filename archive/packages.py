@@ -272,10 +272,58 @@ def request_package(
         details={"package": package.object_id, "gaps": len(selection.gaps)},
     )
     if queue:
-        from archive.tasks import build_package
-
-        outbox.publish_on_commit(build_package, package.pk)
+        _queue(package)
     return package
+
+
+def _queue(package: DeliveryPackage) -> None:
+    """Send the package to a worker once the transaction commits; never fail the caller.
+
+    Issue 9 "Nothing submitted is lost": the QUEUED row is the outbox. When the broker is
+    down the row stays unsent (`published_at` None), the page says so, and
+    publish_waiting_packages sends it from the minute's sweep once the broker is back.
+    """
+    from archive.tasks import build_package
+
+    pk = package.pk
+    outbox.publish_on_commit(build_package, pk, on_published=lambda: _mark_published([pk]))
+
+
+def _mark_published(package_ids: list[int]) -> None:
+    # Only rows still waiting: a worker that already took the message (claim clears the
+    # field) must not make a dead worker's package look recently sent.
+    DeliveryPackage.objects.filter(pk__in=package_ids, status=DeliveryPackage.Status.QUEUED).update(
+        published_at=timezone.now()
+    )
+
+
+def publish_waiting_packages() -> int:
+    """Send the workers every package that waits and was not sent recently; return how many.
+
+    Every minute, from the archive's sweep (archive.tasks.sweep_snapshots): queued packages
+    no broker holds a message for (never sent, the broker was down, or sent longer than
+    ARCHIVE_REPUBLISH_AFTER ago and still waiting), and building ones whose worker stopped
+    beating (DeliveryPackage.lost_worker). A message sent twice builds once (claim).
+    """
+    from archive.tasks import build_package
+
+    sent_before = timezone.now() - dt.timedelta(seconds=settings.ARCHIVE_REPUBLISH_AFTER)
+    waiting = (
+        DeliveryPackage.objects.filter(
+            Q(status=DeliveryPackage.Status.QUEUED) | DeliveryPackage.lost_worker()
+        )
+        .filter(Q(published_at__isnull=True) | Q(published_at__lt=sent_before))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = [pk for pk in waiting[:SWEEP_LIMIT] if outbox.publish(build_package, pk)]
+    if sent:
+        DeliveryPackage.objects.filter(pk__in=sent).update(published_at=timezone.now())
+    return len(sent)
+
+
+# Messages one sweep sends at most (as for snapshots): a backlog goes out over a few minutes.
+SWEEP_LIMIT = 100
 
 
 # --- building ------------------------------------------------------------------------------
@@ -923,10 +971,16 @@ def _store(package: DeliveryPackage, data: bytes) -> str:
     try:
         if files.link_final(tmp, name, data):
             return name
-        # A killed earlier attempt linked it already: the same name holds the same package
-        # only when its bytes are these; anything else is never overwritten.
         if files.sha256_of(name) == hashlib.sha256(data).hexdigest():
             return name
+        # The name holds the package's OBJID, which no other row has: the file there is an
+        # earlier attempt's, linked by a worker killed before it recorded it. No row ever
+        # vouched for it (the row is not READY and this attempt holds the claim), so it is
+        # replaced by the package this attempt built and records.
+        if package.attempts > 1 and package.mine().exists():
+            files.archive_storage().delete(name)
+            if files.link_final(tmp, name, data):
+                return name
         raise PackageError(_("Filnamnet %(name)s är upptaget.") % {"name": name})
     finally:
         if tmp is not None:
@@ -939,24 +993,32 @@ def process_package(package_id: int) -> DeliveryPackage | None:
     The slow part (reading files, rendering the removal log, zipping) runs outside any
     transaction; only the final bookkeeping with its audit event is one.
     """
+    from archive.services import heartbeat
+    from archive.storage import remove_temp_files
+
     if not DeliveryPackage.claim(package_id):
         return None
     package = DeliveryPackage.objects.select_related(
         "office", "account__platform", "account__department", "requested_by"
     ).get(pk=package_id)
     try:
-        data, count = build(package, progress=package.advance)
-        package.advance(95, _("Sparar paketet"))
-        name = _store(package, data)
+        # Beaten while building: a killed worker's package is taken over (claim) within
+        # ARCHIVE_HEARTBEAT_TIMEOUT seconds by the sweep or a redelivered message.
+        with heartbeat(package.mine(), f"package-{package.pk}"):
+            remove_temp_files(PACKAGE_FOLDER, f"package-{package.pk}")  # a killed attempt's
+            data, count = build(package, progress=package.advance)
+            package.advance(95, _("Sparar paketet"))
+            name = _store(package, data)
     except Exception as exc:  # noqa: BLE001 - every failure is shown on the package's page
         message = str(exc) if isinstance(exc, PackageError) else f"{type(exc).__name__}: {exc}"
         with transaction.atomic():
-            DeliveryPackage.objects.filter(pk=package.pk).update(
+            if not package.mine().update(
                 status=DeliveryPackage.Status.FAILED,
                 last_error=message[:4000],
                 finished_at=timezone.now(),
                 updated_at=timezone.now(),
-            )
+            ):
+                return None  # taken over meanwhile: the other attempt answers for it
             AuditEvent.record(
                 actor=None,
                 action="archive.package_failed",
@@ -966,9 +1028,7 @@ def process_package(package_id: int) -> DeliveryPackage | None:
         package.refresh_from_db()
         return package
     with transaction.atomic():
-        DeliveryPackage.objects.filter(
-            pk=package.pk, status=DeliveryPackage.Status.BUILDING
-        ).update(
+        if not package.mine().update(
             status=DeliveryPackage.Status.READY,
             file_name=name,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -979,7 +1039,8 @@ def process_package(package_id: int) -> DeliveryPackage | None:
             last_error="",
             finished_at=timezone.now(),
             updated_at=timezone.now(),
-        )
+        ):
+            return None  # taken over meanwhile: the other attempt records its own
         package.refresh_from_db()
         AuditEvent.record(
             actor=None,
@@ -991,15 +1052,24 @@ def process_package(package_id: int) -> DeliveryPackage | None:
 
 
 def retry_package(*, package: DeliveryPackage, by: User) -> bool:
-    """Queue a failed package again (the same OBJID: it never left the system)."""
-    from archive.tasks import build_package
+    """Queue a failed package again (the same OBJID: it never left the system).
 
+    Its attempts start again: ARCHIVE_MAX_ATTEMPTS caps the takeovers of one request.
+    """
     with transaction.atomic():
         updated = DeliveryPackage.objects.filter(
             pk=package.pk, status=DeliveryPackage.Status.FAILED
-        ).update(status=DeliveryPackage.Status.QUEUED, progress=0, step="", last_error="")
+        ).update(
+            status=DeliveryPackage.Status.QUEUED,
+            attempts=0,
+            progress=0,
+            step="",
+            last_error="",
+            published_at=None,
+            heartbeat_at=None,
+        )
         if not updated:
             return False
         AuditEvent.record(actor=by, action="archive.package_retried", target=package)
-        outbox.publish_on_commit(build_package, package.pk)
+        _queue(package)
     return True

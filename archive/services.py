@@ -491,12 +491,22 @@ def claim(snapshot_id: int) -> bool:
 
 @contextlib.contextmanager
 def _heartbeat(snapshot_id: int) -> Iterator[None]:
-    """Beat `heartbeat_at` every ARCHIVE_HEARTBEAT_INTERVAL seconds while the block runs.
+    """Beat the snapshot's `heartbeat_at` while the block runs (heartbeat)."""
+    rows = Snapshot.objects.filter(pk=snapshot_id, status__in=IN_PROGRESS)
+    with heartbeat(rows, f"snapshot-{snapshot_id}"):
+        yield
 
-    A thread, since the slow steps (the browser, rendering, the validator) block the task
-    for longer than the heartbeat timeout. It dies with the process: a killed worker stops
-    beating, and claim() lets the next delivery or the sweep take the snapshot over within
-    ARCHIVE_HEARTBEAT_TIMEOUT seconds instead of the task's hard time limit.
+
+@contextlib.contextmanager
+def heartbeat(rows: Any, label: str) -> Iterator[None]:
+    """Beat `heartbeat_at` of `rows` every ARCHIVE_HEARTBEAT_INTERVAL seconds while the
+    block runs.
+
+    A thread, since the slow steps (the browser, rendering, the validator, zipping) block
+    the task for longer than the heartbeat timeout. It dies with the process: a killed
+    worker stops beating, and the claim lets the next delivery or the sweep take the work
+    over within ARCHIVE_HEARTBEAT_TIMEOUT seconds instead of the task's hard time limit.
+    `rows` is the work's row filtered to the states in which it is being worked on.
     """
     from django.conf import settings
     from django.db import connection
@@ -507,15 +517,13 @@ def _heartbeat(snapshot_id: int) -> Iterator[None]:
         try:
             while not stop.wait(settings.ARCHIVE_HEARTBEAT_INTERVAL):
                 try:
-                    Snapshot.objects.filter(pk=snapshot_id, status__in=IN_PROGRESS).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    rows.update(heartbeat_at=timezone.now())
                 except DatabaseError:
-                    log.warning("Heartbeat of snapshot %s not recorded", snapshot_id, exc_info=True)
+                    log.warning("Heartbeat of %s not recorded", label, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{snapshot_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"heartbeat-{label}", daemon=True)
     thread.start()
     try:
         yield

@@ -30,11 +30,13 @@ def capture_snapshot(snapshot_id: int) -> str:
 
 @shared_task
 def sweep_snapshots() -> int:
-    """Every minute: send the workers the snapshots that wait and were not sent recently
-    (the broker was down, a retry's time has come, or their worker died; issue 9)."""
+    """Every minute: send the workers the snapshots and delivery packages that wait and
+    were not sent recently (the broker was down, a retry's time has come, or their worker
+    died; issue 9)."""
+    from archive.packages import publish_waiting_packages
     from archive.services import publish_waiting_snapshots
 
-    return publish_waiting_snapshots()
+    return publish_waiting_snapshots() + publish_waiting_packages()
 
 
 @shared_task

@@ -601,8 +601,25 @@ def package_request(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     except packages.GapsNotConfirmed as unconfirmed:
         return _package_page(request, form, gaps=unconfirmed.gaps, status=409)
-    messages.success(request, _("Paketet är beställt och byggs nu."))
+    _package_queued(request, package, _("Paketet är beställt och byggs nu."))
     return redirect(package)
+
+
+def _package_queued(request: HttpRequest, package: Any, done: str) -> None:
+    """Say that the package is queued, or, when the broker did not take it, that it is saved
+    and built by itself once the queue is back (issue 9; archive.packages._queue)."""
+    package.refresh_from_db()
+    if package.waiting_for_broker:
+        messages.warning(
+            request,
+            _(
+                "Beställningen är sparad, men arbetskön svarar inte just nu. Paketet byggs av "
+                "sig självt inom några minuter när kön är tillbaka; du behöver inte beställa "
+                "det igen."
+            ),
+        )
+    else:
+        messages.success(request, done)
 
 
 def _package_page(
@@ -640,26 +657,31 @@ def package_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def package_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
-    """The package's ZIP, sent only when it matches its recorded SHA-256."""
+    """The package's ZIP, sent only when it matches its recorded SHA-256.
+
+    The file is read once, into a copy hashed as it is read, and that copy is what is sent
+    (nykvarn_sm.lib.fixity): a file changed after the check is never the one served.
+    """
     from accounts.models import AuditEvent
+    from archive import storage
     from archive.models import DeliveryPackage
-    from archive.storage import archive_storage, open_file
+    from nykvarn_sm.lib.fixity import hashed_copy
 
     package = _package(request, pk)
     if package.status != DeliveryPackage.Status.READY:
         raise Http404
-    storage = archive_storage()
     problem = ""
-    if not storage.exists(package.file_name):
+    copy = None
+    try:
+        with storage.open_file(package.file_name) as source:
+            copy, found = hashed_copy(source)
+    except OSError:
         problem = _("Paketets fil saknas i arkivet.")
     else:
-        digest = hashlib.sha256()
-        with open_file(package.file_name) as handle:
-            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-                digest.update(chunk)
-        if digest.hexdigest() != package.sha256:
+        if found != package.sha256:
+            copy.close()
             problem = _("Paketets fil stämmer inte med sin registrerade kontrollsumma.")
-    if problem:
+    if problem or copy is None:
         AuditEvent.record(
             actor=request.user,
             action="archive.package_download_refused",
@@ -679,7 +701,7 @@ def package_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         details={"file": package.file_name, "sha256": package.sha256},
     )
     response = FileResponse(
-        open_file(package.file_name),
+        copy,
         as_attachment=True,
         filename=package.download_name,
         content_type="application/zip",
@@ -695,7 +717,7 @@ def package_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
     package = _package(request, pk)
     if packages.retry_package(package=package, by=request.user):
-        messages.success(request, _("Paketet byggs igen."))
+        _package_queued(request, package, _("Paketet byggs igen."))
     else:
         messages.info(request, _("Paketet har inte misslyckats; det finns inget att göra om."))
     return redirect(package)

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.storage import storages
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -594,3 +595,138 @@ def test_the_command_lists_and_disposes_in_the_archivists_name(
     assert disposal.snapshot == due and disposal.disposed_by == archivist
     assert not storages["archive"].exists(due.file_name)
     assert storages["archive"].exists(kept.file_name)
+
+
+# --- the decision once used (its terms stay as they were) -----------------------------------
+
+
+def _decision_form(decision, **changes):
+    data = {
+        "diarienummer": decision.diarienummer,
+        "decided_on": decision.decided_on.isoformat(),
+        "decided_by": decision.decided_by,
+        "applies_to": decision.applies_to,
+        "description": decision.description,
+        "retention_months": str(decision.retention_months),
+        "revoked_on": decision.revoked_on.isoformat() if decision.revoked_on else "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_adding_and_changing_a_decision_in_the_admin_is_audited(client, communications_officer):
+    client.force_login(communications_officer)
+    added = client.post(
+        reverse("admin:archive_gallringdecision_add"),
+        {
+            "diarienummer": "KS/2026:40",
+            "decided_on": "2026-02-01",
+            "decided_by": "Kommunstyrelsen",
+            "applies_to": GallringDecision.Applies.ARCHIVE,
+            "description": "Uttag efter två år.",
+            "retention_months": "24",
+            "revoked_on": "",
+        },
+    )
+    assert added.status_code == 302
+    decision = GallringDecision.objects.get(diarienummer="KS/2026:40")
+    event = AuditEvent.objects.get(action="archive.gallringdecision_added")
+    assert event.actor == communications_officer and event.target_id == str(decision.pk)
+    assert event.details["retention_months"] == 24
+    changed = client.post(
+        reverse("admin:archive_gallringdecision_change", args=[decision.pk]),
+        _decision_form(decision, retention_months="36"),
+    )
+    assert changed.status_code == 302
+    decision.refresh_from_db()
+    assert decision.retention_months == 36  # unused: its terms may still be corrected
+    event = AuditEvent.objects.get(action="archive.gallringdecision_changed")
+    assert event.actor == communications_officer and event.details["retention_months"] == 36
+
+
+def test_a_used_decisions_terms_cannot_be_changed_only_revoked(
+    client, communications_officer, archivist, account_a, archive_decision
+):
+    snapshot = _aged(stored_snapshot(account_a))
+    gallring.dispose_snapshot(snapshot=snapshot, decision=archive_decision, by=archivist)
+    client.force_login(communications_officer)
+    url = reverse("admin:archive_gallringdecision_change", args=[archive_decision.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    # The terms are shown, not offered for editing; revocation is.
+    assert set(form.fields) == {"revoked_on"}
+    response = client.post(
+        url,
+        _decision_form(
+            archive_decision,
+            diarienummer="KS/2026:999",
+            decided_on="2025-01-01",
+            applies_to=GallringDecision.Applies.PLATFORM,
+            description="Allt, genast.",
+            retention_months="0",
+            revoked_on="2026-09-15",
+        ),
+    )
+    assert response.status_code == 302
+    decision = GallringDecision.objects.get(pk=archive_decision.pk)
+    assert decision.diarienummer == "KS/2026:13"
+    assert decision.decided_on == dt.date(2026, 1, 10)
+    assert decision.applies_to == GallringDecision.Applies.ARCHIVE
+    assert decision.description == "Periodiska uttag av sociala medier, efter ett år."
+    assert decision.retention_months == 12
+    assert decision.revoked_on == dt.date(2026, 9, 15)
+    event = AuditEvent.objects.get(action="archive.gallringdecision_changed")
+    assert event.actor == communications_officer
+    assert event.details["revoked_on"] == "2026-09-15"
+    # Deleting it is refused too: the disposal points at it.
+    delete = reverse("admin:archive_gallringdecision_delete", args=[archive_decision.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert GallringDecision.objects.filter(pk=archive_decision.pk).exists()
+
+
+def test_a_decision_used_for_thinning_is_read_only_too(
+    client, communications_officer, operator, account_a, platform_decision
+):
+    _captured(stored_snapshot(account_a), timezone.make_aware(dt.datetime(2026, 7, 1, 8)))
+    client.force_login(operator)
+    assert _thin(client, account_a, platform_decision).status_code == 302
+    client.force_login(communications_officer)
+    url = reverse("admin:archive_gallringdecision_change", args=[platform_decision.pk])
+    assert set(client.get(url).context["adminform"].form.fields) == {"revoked_on"}
+    client.post(url, _decision_form(platform_decision, retention_months="60"))
+    platform_decision.refresh_from_db()
+    assert platform_decision.retention_months == 0
+
+
+def test_the_records_keep_the_decisions_terms_as_they_were_when_used(
+    client, operator, archivist, account_a, platform_decision, archive_decision
+):
+    snapshot = _aged(stored_snapshot(account_a))
+    disposal = gallring.dispose_snapshot(snapshot=snapshot, decision=archive_decision, by=archivist)
+    _captured(
+        stored_snapshot(account_a, context=Snapshot.Context.MANUAL),
+        timezone.make_aware(dt.datetime(2026, 7, 1, 8)),
+    )
+    client.force_login(operator)
+    assert _thin(client, account_a, platform_decision).status_code == 302
+    thinning = PlatformThinning.objects.get()
+    # Whatever happens to the decision's row later (a correction in the database, say),
+    # the record that stays after the disposal names the terms it was made under.
+    GallringDecision.objects.update(
+        diarienummer=models.functions.Concat("diarienummer", models.Value("-ändrat")),
+        retention_months=99,
+        description="Ändrat i efterhand.",
+    )
+    disposal.refresh_from_db()
+    thinning.refresh_from_db()
+    assert disposal.decision_terms == {
+        "diarienummer": "KS/2026:13",
+        "decided_on": "2026-01-10",
+        "decided_by": "Kommunstyrelsen",
+        "applies_to": "archive",
+        "description": "Periodiska uttag av sociala medier, efter ett år.",
+        "retention_months": 12,
+    }
+    assert thinning.decision_terms["diarienummer"] == "KS/2026:12"
+    assert thinning.decision_terms["retention_months"] == 0
