@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from archive.models import GallringDecision, LegalHold, Snapshot
-from nykvarn_sm.lib import formfields
+from nykvarn_sm.lib import formfields, formpatterns
 from nykvarn_sm.lib.uploads import JPEG, PDF, PNG, UploadRejected, check_upload, image_size
 from registry.models import SocialAccount
 
@@ -80,7 +80,8 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class SnapshotFilterForm(forms.Form):
+class SnapshotFilterForm(formpatterns.Form):
+    mark_optional = False  # a filter: every field may be left empty
     # Bounded ids: a number beyond the column is a form error, not an overflow (issue 8).
     office = formfields.ModelChoiceField(
         label=_("Kontor"),
@@ -139,7 +140,7 @@ class SnapshotFilterForm(forms.Form):
         return queryset
 
 
-class RequestSnapshotForm(forms.Form):
+class RequestSnapshotForm(formpatterns.Form):
     """ARC-1 "före större förändringar": ask for a snapshot from the account page."""
 
     context = forms.ChoiceField(
@@ -184,14 +185,14 @@ class RequestSnapshotForm(forms.Form):
         return data
 
 
-class UploadForm(forms.Form):
+class UploadForm(formpatterns.Form):
     files = MultipleFileField(label=_("Skärmbilder eller PDF-utskrift"))  # type: ignore[assignment]
 
 
 # --- gallring, holds, disposal, search (ARC-4, "Gallra") ------------------------------------
 
 
-class ThinningForm(forms.Form):
+class ThinningForm(formpatterns.Form):
     """Record that a period's content was thinned on the platform (ARC-4)."""
 
     starts_on = formfields.DateField(label=_("Innehåll från"), latest=timezone.localdate)
@@ -221,7 +222,7 @@ class ThinningForm(forms.Form):
         return data
 
 
-class HoldForm(forms.Form):
+class HoldForm(formpatterns.Form):
     """Put a hold (gallringsstopp) on an account, a period of it or some of its records."""
 
     scope = forms.ChoiceField(label=_("Omfattning"), choices=LegalHold.Scope.choices)
@@ -266,11 +267,11 @@ class HoldForm(forms.Form):
         return data
 
 
-class ReleaseHoldForm(forms.Form):
+class ReleaseHoldForm(formpatterns.Form):
     note = forms.CharField(label=_("Varför stoppet hävs"), max_length=500)
 
 
-class DisposeForm(forms.Form):
+class DisposeForm(formpatterns.Form):
     """Dispose of one stored file under a decision for archived files."""
 
     decision = formfields.ModelChoiceField(
@@ -284,12 +285,15 @@ class DisposeForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["decision"]).queryset = archive
 
 
-class ArchiveSearchForm(forms.Form):
+class ArchiveSearchForm(formpatterns.Form):
+    mark_optional = False  # a search: the field may be left empty
     q = forms.CharField(label=_("Sök i arkiverad text"), max_length=200, required=False)
 
 
-class PackageForm(forms.Form):
+class PackageForm(formpatterns.Form):
     """Ask for a delivery package: an office and a period, or one account at closing."""
+
+    mark_optional = False  # one of two groups is filled in; clean() says which is missing
 
     office = formfields.ModelChoiceField(
         label=_("Kontor"), queryset=Department.objects.none(), required=False

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from moderation.models import IncomingItem, RegistrationDecision, RemovalReason, RemovedPost
-from nykvarn_sm.lib import formfields
+from nykvarn_sm.lib import formfields, formpatterns
 from nykvarn_sm.lib.uploads import IMAGE_AND_PDF, UploadRejected, check_upload
 from registry.models import SocialAccount
 
@@ -143,7 +143,7 @@ class AccountChoiceField(formfields.ModelChoiceField):
         return f"{obj.platform.name} {obj.name} ({obj.department.name})"
 
 
-class RemovalForm(forms.Form):
+class RemovalForm(formpatterns.Form):
     """MOD-1, "Gallra otillåtna inlägg/kommentarer": sender, time, context, content, who
     removed it and why — saved before the post is unpublished."""
 
@@ -162,7 +162,9 @@ class RemovalForm(forms.Form):
     sender_profile_url = forms.URLField(
         label=_("Avsändarens profil"), required=False, max_length=500, assume_scheme="https"
     )
-    posted_at = PastDateTimeField(label=_("Publicerat"))
+    posted_at = PastDateTimeField(
+        label=_("Publicerat"), error_messages={"required": _("Ange när inlägget publicerades")}
+    )
     context = forms.CharField(
         label=_("Sammanhang"),
         required=False,
@@ -176,10 +178,19 @@ class RemovalForm(forms.Form):
         help_text=_("Kopiera texten ordagrant. Sparas inte för skäl som inte ska bevaras."),
     )
     reason = formfields.ModelChoiceField(
-        label=_("Skäl"), queryset=RemovalReason.objects.filter(active=True)
+        label=_("Skäl"),
+        queryset=RemovalReason.objects.filter(active=True),
+        empty_label=_("Välj skäl"),
+        error_messages={"required": _("Välj varför inlägget togs bort")},
     )
-    motivation = forms.CharField(label=_("Motivering"), widget=forms.Textarea(attrs={"rows": 3}))
-    removed_at = PastDateTimeField(label=_("Borttaget"))
+    motivation = forms.CharField(
+        label=_("Motivering"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Ange varför inlägget bryter mot reglerna")},
+    )
+    removed_at = PastDateTimeField(
+        label=_("Borttaget"), error_messages={"required": _("Ange när inlägget togs bort")}
+    )
     sender_informed = forms.BooleanField(label=_("Avsändaren har informerats"), required=False)
     confidential = forms.BooleanField(
         label=_("Innehåller sekretessbelagda uppgifter"),
@@ -255,7 +266,7 @@ class CorrectionForm(RemovalForm):
         return data
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(formpatterns.Form):
     diarienummer = forms.CharField(label=_("Diarienummer"), max_length=60)
     registered_on = formfields.DateField(
         label=_("Diarieförd den"), widget=DateInput(), latest=timezone.localdate
@@ -266,16 +277,27 @@ class RegistrationForm(forms.Form):
         self.fields["registered_on"].initial = timezone.localdate()
 
 
-class IncomingForm(forms.Form):
-    account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
-    received_at = PastDateTimeField(label=_("Inkom"))
+class IncomingForm(formpatterns.Form):
+    account = AccountChoiceField(
+        label=_("Konto"),
+        queryset=SocialAccount.objects.none(),
+        empty_label=_("Välj konto"),
+        error_messages={"required": _("Välj kontot där frågan kom in")},
+    )
+    received_at = PastDateTimeField(
+        label=_("Inkom"), error_messages={"required": _("Ange när frågan kom in")}
+    )
     # No pre-selected type: only questions run the response-time clock (MOD-5).
     kind = forms.ChoiceField(
         label=_("Typ"),
         choices=[("", _("– Välj –")), *IncomingItem.Kind.choices],
         error_messages={"required": _("Ange vilken typ av ärende det är.")},
     )
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Ange vad avsändaren skrev")},
+    )
     url = forms.URLField(label=_("Länk"), required=False, max_length=500, assume_scheme="https")
     sender_name = forms.CharField(label=_("Avsändare"), required=False, max_length=200)
     confidential = forms.BooleanField(
@@ -295,11 +317,12 @@ class IncomingForm(forms.Form):
         self.fields["received_at"].initial = timezone.localtime().strftime(DATETIME_FORMAT)
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(formpatterns.Form):
     promised_answer = forms.CharField(
         label=_("Besked om när svar kommer"),
         max_length=300,
         help_text=_("T.ex. ”Vi återkommer med svar senast på torsdag.”"),
+        error_messages={"required": _("Ange när avsändaren får svar")},
     )
 
 
@@ -310,14 +333,27 @@ CLOSING_OUTCOMES = [
 ]
 
 
-class CloseIncomingForm(forms.Form):
+SIGNATURE_MISSING = {
+    "signed_name": _("Ange ditt namn i underskriften"),
+    "signed_title": _("Ange din titel i underskriften"),
+    "signed_office": _("Ange ditt kontor eller din avdelning i underskriften"),
+}
+
+
+class CloseIncomingForm(formpatterns.Form):
     """Bilaga 4: besvara, vidarebefordra, hänvisa, diarieföra (avpublicera: a removal)."""
 
     outcome = forms.ChoiceField(
-        label=_("Utfall"), choices=CLOSING_OUTCOMES, widget=forms.RadioSelect
+        label=_("Utfall"),
+        choices=CLOSING_OUTCOMES,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Välj hur frågan avslutades")},
     )
     reply = forms.CharField(
-        label=_("Svar"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Svar"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Underskriften nedan läggs till sist i svaret om den inte redan står där."),
     )
     signed_name = forms.CharField(label=_("Undertecknat: namn"), required=False, max_length=150)
     signed_title = forms.CharField(label=_("Undertecknat: titel"), required=False, max_length=150)
@@ -339,6 +375,12 @@ class CloseIncomingForm(forms.Form):
             if not data.get("reply", "").strip():
                 self.add_error("reply", _("Skriv svaret som det publicerades."))
             else:
+                # MOD-5, "Frekvenser och svarstider": signed with name, title and office,
+                # entered once in their fields (prefilled from the profile).
+                for part, message in SIGNATURE_MISSING.items():
+                    if not data.get(part, "").strip():
+                        self.add_error(part, message)
+                data["reply"] = self.signed_reply(data)
                 # MOD-5, "Frekvenser och svarstider": signed with name, title and office.
                 for problem in IncomingItem.signature_problems(
                     data.get("reply", ""),
@@ -364,8 +406,17 @@ class CloseIncomingForm(forms.Form):
             self.add_error("registration_decision", _("Välj varför ärendet diarieförs."))
         return data
 
+    @staticmethod
+    def signed_reply(data: dict[str, Any]) -> str:
+        """Return the reply ending with its signature, added when the reply lacks it."""
+        reply = data.get("reply", "").rstrip()
+        parts = [data.get(f"signed_{part}", "").strip() for part in ("name", "title", "office")]
+        if not all(parts) or all(part.casefold() in reply.casefold() for part in parts):
+            return reply
+        return f"{reply}\n\n/{', '.join(parts)}"
 
-class PeriodExportForm(forms.Form):
+
+class PeriodExportForm(formpatterns.Form):
     account = AccountChoiceField(label=_("Konto"), queryset=SocialAccount.objects.none())
     start = formfields.DateField(label=_("Från och med"), widget=DateInput())
     end = formfields.DateField(label=_("Till och med"), widget=DateInput())

@@ -577,7 +577,6 @@ def _signature_initial(user: Any) -> dict[str, str]:
         "signed_name": user.full_name,
         "signed_title": user.title,
         "signed_office": office,
-        "reply": f"\n\n/{user.full_name}, {user.title}, {office}",
     }
 
 

@@ -104,6 +104,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.site",
             ],
+            # The GOV.UK form patterns of templates/_form.html and the "Fel: " title.
+            "libraries": {"form_patterns": "nykvarn_sm.lib.formpatterns"},
         },
     },
 ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, User
-from nykvarn_sm.lib import formfields
+from nykvarn_sm.lib import formfields, formpatterns
 from registry.models import CHECKLIST_FIELDS, CHECKLIST_TEXT_FIELDS, Platform, SocialAccount
 from registry.services import host_aliases
 from registry.urls_normalise import (
@@ -116,12 +116,14 @@ class AccountURLMixin:
             self.add_error("url", _("Kontot finns redan i registret."))
 
 
-class RequestForm(AccountURLMixin, forms.ModelForm):
+class RequestForm(AccountURLMixin, formpatterns.ModelForm):
     """A request for a new account with the whole Bilaga 2 checklist (REG-2).
 
     A draft may be saved half-filled; submitting requires every answer
-    (SocialAccount.checklist_missing).
+    (SocialAccount.checklist_missing), so only the annual plan reads "(valfritt)".
     """
+
+    optional_fields = frozenset({"annual_plan"})
 
     deputies = UsersChoiceField(
         label=_("Ställföreträdande"),
@@ -190,6 +192,10 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         choice_field(self, "deputies").queryset = deputies
         if not self.instance.pk:
             self.initial.setdefault("owner", user.pk)
+            # Asked for once only: an operator's only department is the answer already.
+            only = list(departments[:2])
+            if len(only) == 1:
+                self.initial.setdefault("department", only[0].pk)
         else:
             self.initial["deputies"] = list(self.instance.deputies.all())
         for name in CHECKLIST_TEXT_FIELDS:
@@ -210,40 +216,69 @@ class RequestForm(AccountURLMixin, forms.ModelForm):
         return {k: v for k, v in self.cleaned_data.items() if k != "deputies"}
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ApproveForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Kommentar (valfri)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+class RejectForm(formpatterns.Form):
+    reason = forms.CharField(
+        label=_("Skäl"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Ange varför begäran skickas tillbaka")},
     )
 
 
-class ActivateForm(forms.Form):
+class ApproveForm(formpatterns.Form):
+    comment = forms.CharField(
+        label=_("Kommentar"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ActivateForm(formpatterns.Form):
     channel_strategy = forms.CharField(
         label=_("Överenskommen kanalstrategi"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Tas fram av kommunikationsavdelningen tillsammans med verksamheten."),
+        error_messages={"required": _("Ange den överenskomna kanalstrategin")},
     )
 
 
-class StartClosingForm(forms.Form):
+class StartClosingForm(formpatterns.Form):
     # REG-9: followers are told in good time, so the planned day is today or later.
     planned_on = formfields.DateField(
-        label=_("Planerat avslut"), widget=DATE_WIDGET, earliest=timezone.localdate
+        label=_("Planerat avslut"),
+        widget=DATE_WIDGET,
+        earliest=timezone.localdate,
+        error_messages={"required": _("Ange när kontot ska avslutas")},
     )
-    reason = forms.CharField(label=_("Skäl till avslut"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Skäl till avslut"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Ange varför kontot avslutas")},
+    )
 
 
-class FollowerNoticeForm(forms.Form):
+class FollowerNoticeForm(formpatterns.Form):
     """A notice to followers (REG-9): the guideline names what it must say."""
 
-    published_on = formfields.DateField(label=_("Publicerad"), widget=DATE_WIDGET)
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
-    has_reason = forms.BooleanField(label=_("Meddelandet förklarar varför kontot stängs"))
-    has_thanks = forms.BooleanField(label=_("Meddelandet tackar följarna för engagemanget"))
-    has_pointer = forms.BooleanField(label=_("Meddelandet hänvisar till kommunens centrala konto"))
+    published_on = formfields.DateField(
+        label=_("Publicerad"),
+        widget=DATE_WIDGET,
+        error_messages={"required": _("Ange när meddelandet publicerades")},
+    )
+    text = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Ange meddelandets text")},
+    )
+    has_reason = forms.BooleanField(
+        label=_("Meddelandet förklarar varför kontot stängs"),
+        error_messages={"required": _("Meddelandet ska förklara varför kontot stängs")},
+    )
+    has_thanks = forms.BooleanField(
+        label=_("Meddelandet tackar följarna för engagemanget"),
+        error_messages={"required": _("Meddelandet ska tacka följarna för engagemanget")},
+    )
+    has_pointer = forms.BooleanField(
+        label=_("Meddelandet hänvisar till kommunens centrala konto"),
+        error_messages={"required": _("Meddelandet ska hänvisa till kommunens centrala konto")},
+    )
 
     def clean_published_on(self) -> dt.date:
         day = self.cleaned_data["published_on"]
@@ -252,7 +287,7 @@ class FollowerNoticeForm(forms.Form):
         return day
 
 
-class PeopleForm(forms.Form):
+class PeopleForm(formpatterns.Form):
     owner = UserChoiceField(label=_("Operativt ansvarig"), queryset=User.objects.none())
     deputies = UsersChoiceField(
         label=_("Ställföreträdande"),
@@ -275,7 +310,7 @@ class PeopleForm(forms.Form):
         return data
 
 
-class SubstituteForm(forms.Form):
+class SubstituteForm(formpatterns.Form):
     user = UserChoiceField(label=_("Ersättare"), queryset=User.objects.none())
     stands_in_for = UserChoiceField(label=_("Ersätter"), queryset=User.objects.none())
     starts_on = formfields.DateField(label=_("Från"), widget=DATE_WIDGET)
@@ -298,7 +333,7 @@ class SubstituteForm(forms.Form):
         return data
 
 
-class CredentialHolderForm(forms.Form):
+class CredentialHolderForm(formpatterns.Form):
     user = UserChoiceField(
         label=_("Person som har inloggningsuppgifterna"), queryset=User.objects.none()
     )
@@ -308,7 +343,7 @@ class CredentialHolderForm(forms.Form):
         choice_field(self, "user").queryset = staff_queryset()
 
 
-class CredentialsLocationForm(forms.Form):
+class CredentialsLocationForm(formpatterns.Form):
     location = forms.CharField(
         label=_("Var inloggningsuppgifterna förvaras"),
         max_length=300,
@@ -329,7 +364,7 @@ class CredentialsLocationForm(forms.Form):
         return text
 
 
-class AssignmentForm(forms.Form):
+class AssignmentForm(formpatterns.Form):
     user = UserChoiceField(label=_("Medarbetare"), queryset=User.objects.none())
     accounts = formfields.ModelMultipleChoiceField(
         label=_("Konton"),
@@ -352,7 +387,7 @@ class AssignmentForm(forms.Form):
         choice_field(self, "accounts").queryset = accounts
 
 
-class TargetForm(forms.ModelForm):
+class TargetForm(formpatterns.ModelForm):
     class Meta:
         model = SocialAccount
         fields = ["posts_per_week", "annual_plan"]
@@ -362,7 +397,7 @@ class TargetForm(forms.ModelForm):
 MIN_POSTS, MAX_POSTS = 0, 1000
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(formpatterns.Form):
     # Any day of a week that has begun (services.record_activity refuses later weeks).
     week = formfields.DateField(
         label=_("Vecka (valfri dag i veckan)"), widget=DATE_WIDGET, latest=end_of_this_week
@@ -388,7 +423,7 @@ def parse_week(text: str) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-class ActivityImportForm(forms.Form):
+class ActivityImportForm(formpatterns.Form):
     """A CSV of weeks and posts: `vecka;inlägg` (or comma), weeks as 2026-W05 or dates."""
 
     file = forms.FileField(
@@ -461,7 +496,8 @@ class ActivityImportForm(forms.Form):
         return sorted(rows.items())
 
 
-class RegisterFilterForm(forms.Form):
+class RegisterFilterForm(formpatterns.Form):
+    mark_optional = False  # a filter: every field may be left empty
     q = forms.CharField(label=_("Sök"), required=False)
     state = forms.ChoiceField(
         label=_("Status"),
@@ -500,7 +536,7 @@ class RegisterFilterForm(forms.Form):
         return qs
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(formpatterns.Form):
     url = forms.CharField(label=_("Kontots adress"), max_length=1000)
 
     def clean_url(self) -> str:

@@ -59,14 +59,33 @@ def test_answer_must_be_signed_with_name_title_and_office(client, account_a, ope
         "signed_title": "Fritidsledare",
         "signed_office": "Kultur och fritid",
     }
-    response = close(client, item, reply="Simhallen öppnar kl 7. /Rasmus", **signature)
+    unsigned = {**signature, "signed_title": "", "signed_office": " "}
+    response = close(client, item, reply="Simhallen öppnar kl 7.", **unsigned)
     assert response.status_code == 400
-    errors = response.context["close_form"].errors["reply"]
-    assert any("titel" in e for e in errors) and any("kontor" in e for e in errors)
-    reply = "Simhallen öppnar kl 7.\n/Rasmus Redaktör, Fritidsledare, Kultur och fritid"
-    assert close(client, item, reply=reply, **signature).status_code == 302
+    errors = response.context["close_form"].errors
+    assert errors["signed_title"] == ["Ange din titel i underskriften"]
+    assert "signed_office" in errors and "signed_name" not in errors
+    # The signature is entered once: its fields sign the reply.
+    assert close(client, item, reply="Simhallen öppnar kl 7.", **signature).status_code == 302
     item.refresh_from_db()
     assert item.outcome == "answered" and item.first_response_at and item.met_rule()
+    assert item.reply == (
+        "Simhallen öppnar kl 7.\n\n/Rasmus Redaktör, Fritidsledare, Kultur och fritid"
+    )
+
+
+def test_a_reply_already_signed_is_kept_as_published(client, account_a, operator):
+    item = make_incoming(account_a, operator)
+    client.force_login(operator)
+    reply = "Simhallen öppnar kl 7.\n/Rasmus Redaktör, Fritidsledare, Kultur och fritid"
+    signature = {
+        "signed_name": "Rasmus Redaktör",
+        "signed_title": "Fritidsledare",
+        "signed_office": "Kultur och fritid",
+    }
+    assert close(client, item, reply=reply, **signature).status_code == 302
+    item.refresh_from_db()
+    assert item.reply == reply
 
 
 def test_service_refuses_an_unsigned_answer_too(account_a, operator):

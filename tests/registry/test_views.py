@@ -337,5 +337,5 @@ def test_bad_input_is_shown_again_with_its_errors_and_nothing_changes(
     assert response.status_code == 400
     page = response.content.decode()
     assert text in page
-    assert "Detta fält måste fyllas i." in page
+    assert "Ange när meddelandet publicerades" in page
     assert not FollowerNotice.objects.filter(account=account_a).exists()
