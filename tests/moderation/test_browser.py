@@ -29,7 +29,7 @@ def test_unpublish_an_incoming_comment_and_log_it(browser_page, account_a, opera
     assert page.get_by_role("heading", level=1).inner_text() == "Logga borttaget inlägg"
     # Prefilled from the incoming item.
     assert page.get_by_role("textbox", name="Innehåll").input_value() == item.text
-    assert page.get_by_label("Avsändare:", exact=True).input_value() == "Arg Besökare"
+    assert page.get_by_label("Avsändare (valfritt):", exact=True).input_value() == "Arg Besökare"
     page.get_by_label("Skäl:", exact=True).select_option(
         label=("Kränkande uppgifter, förtal, personliga angrepp (5 kap. brottsbalken (1962:700))")
     )

@@ -64,7 +64,7 @@ def test_request_to_public_list(
     page.get_by_label("Var inloggningsuppgifterna förvaras").fill("Lösenordshanteraren, valv KoF")
     page.get_by_role("button", name="Spara förvaringsplats").click()
     page.goto(detail)
-    page.get_by_label("Kommentar (valfri)").fill("Avtalsvillkoren är lästa.")
+    page.get_by_label("Kommentar (valfritt)").fill("Avtalsvillkoren är lästa.")
     page.get_by_role("button", name="Godkänn", exact=True).click()
     page.get_by_text("Kontot är godkänt och skickat till kommunikationsavdelningen.").wait_for()
     logout(page)
