@@ -73,10 +73,10 @@ def test_report_is_private(client, communications_officer):
 
 def test_the_pdf_export_of_a_period_is_capped(client, account_a, operator, settings):
     settings.MODERATION_EXPORT_PDF_MAX_RECORDS = 2
-    for n in range(3):
-        make_removal(account_a, operator, content=f"Kommentar {n}")
-    today = timezone.localdate().isoformat()
-    period = {"account": account_a.pk, "start": today, "end": today}
+    records = [make_removal(account_a, operator, content=f"Kommentar {n}") for n in range(3)]
+    # The local day the records were removed on (an hour ago may be yesterday after midnight).
+    day = timezone.localdate(records[0].removed_at).isoformat()
+    period = {"account": account_a.pk, "start": day, "end": day}
     client.force_login(operator)
     response = client.get(reverse("moderation:removal_export"), {**period, "format": "pdf"})
     assert response.status_code == 400
